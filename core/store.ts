@@ -1,0 +1,61 @@
+// A store's setup: settings, tables and staff. Validated by the Worker, kept by StoreDO.
+import { z } from 'zod'
+import { CategorySchema, MenuItemSchema } from './menu'
+import { PromotionsSchema } from './pricing'
+
+export const STAFF_ROLES = ['owner', 'manager', 'waiter', 'kitchen'] as const
+export type StaffRole = (typeof STAFF_ROLES)[number]
+
+export const StoreIdSchema = z.string().regex(/^\d{3}$/, 'a store id is 3 digits')
+export const AreaNoSchema = z.string().regex(/^\d{4}$/, 'an area number is 4 digits')
+export const TableNoSchema = z.string().regex(/^\d{5}$/, 'a table number is 5 digits')
+
+export const StoreSettingsSchema = z.object({
+  name: z.string().min(1).max(60),
+  address: z.string().max(200).default(''),
+  /** Pay before the kitchen sees a round, or after the meal at the counter / by QR. */
+  payMode: z.enum(['pay_first', 'pay_after']).default('pay_after'),
+  /** Accept new paid rounds without a tap from staff. */
+  autoAccept: z.boolean().default(false),
+  promotions: PromotionsSchema.default({ discounts: [], tiers: [], coupons: [] }),
+})
+export type StoreSettings = z.infer<typeof StoreSettingsSchema>
+
+export const TableSchema = z.object({
+  areaNo: AreaNoSchema,
+  areaName: z.string().min(1).max(20),
+  tableNo: TableNoSchema,
+  label: z.string().min(1).max(20),
+  seats: z.number().int().min(1).max(50).default(4),
+})
+export type Table = z.infer<typeof TableSchema>
+
+export const StaffSetupSchema = z.object({
+  username: z.string().regex(/^[a-z0-9_.-]{3,32}$/),
+  displayName: z.string().min(1).max(40),
+  role: z.enum(STAFF_ROLES),
+  password: z.string().min(8).max(128),
+})
+export type StaffSetup = z.infer<typeof StaffSetupSchema>
+
+export const MenuInputSchema = z.object({
+  categories: z.array(CategorySchema).max(100),
+  items: z.array(MenuItemSchema).max(2000),
+})
+export type MenuInput = z.infer<typeof MenuInputSchema>
+
+export const StoreSetupSchema = z.object({
+  settings: StoreSettingsSchema,
+  menu: MenuInputSchema,
+  /** skuId -> units in stock; a SKU not listed is unlimited. */
+  stock: z.record(z.string(), z.number().int().min(0).max(1_000_000)).default({}),
+  tables: z.array(TableSchema).max(500),
+  staff: z.array(StaffSetupSchema).min(1).max(200),
+})
+export type StoreSetup = z.infer<typeof StoreSetupSchema>
+
+export const TABLE_STATUSES = ['idle', 'seated', 'ordering', 'dining', 'to_clean'] as const
+export type TableStatus = (typeof TABLE_STATUSES)[number]
+
+/** The table's name inside its store: area + table digits. */
+export const tableKey = (areaNo: string, tableNo: string): string => `${areaNo}-${tableNo}`

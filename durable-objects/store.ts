@@ -1,0 +1,621 @@
+// StoreDO: one per store. The authority for the menu (versioned), stock and reservations, the store's
+// orders and their state machine, staff sockets, the table map, and the outbox to Postgres.
+import { DurableObject } from 'cloudflare:workers'
+import type { StoreServerMessage, StoreSnapshot, TableMapEntry } from '../core/channels/store'
+import { StoreClientMessage } from '../core/channels/store'
+import { DomainError, type Outcome, outcome } from '../core/errors'
+import { newId } from '../core/ids'
+import { type Category, type LineRequest, type MenuItem, resolveLine } from '../core/menu'
+import type { Order, PayMode } from '../core/order'
+import { type Actor, type OrderEvent, type OrderMode, type OrderState, isTerminal, transition } from '../core/order-machine'
+import { drainOutbox } from '../core/outbox'
+import { priceOrder } from '../core/pricing'
+import type { StaffRole, StoreSettings, StoreSetup, Table, TableStatus } from '../core/store'
+import { neonHistorySink } from '../workers/history/neon'
+import type { Env } from '../workers/env'
+import { MenuRepo, type StockNeed } from './store/menu-repo'
+import { OrdersRepo } from './store/orders-repo'
+import { STORE_MIGRATIONS } from './store/schema'
+import { SequencedChannel, acceptSocket, enableAutoPong, parseFrame } from './sockets'
+import { Meta, Timers, migrate } from './sql'
+
+/** Unpaid orders close after 15 minutes (DESIGN: Flows 3). */
+export const PAYMENT_WINDOW_MS = 15 * 60_000
+/** Stock held for an unpaid order; longer than the payment window so a late notify still finds it. */
+export const RESERVATION_MS = 30 * 60_000
+/** The board shows finished orders of the last 12 hours: one service day. */
+const BOARD_HISTORY_MS = 12 * 3600_000
+/** States an order is still "open" on the table map. */
+const OPEN_STATES: readonly OrderState[] = ['PENDING_PAYMENT', 'PLACED', 'ACCEPTED', 'QUEUED', 'COOKING', 'READY']
+
+export interface PlaceOrderRequest {
+  idempotencyKey: string
+  mode: OrderMode
+  menuVersion: number
+  lines: LineRequest[]
+  tableKey?: string
+  sessionId?: string
+  roundNo?: number
+  dinerId?: string
+  note?: string
+  couponCodes?: string[]
+  member?: boolean
+  actor: Actor
+  actorId: string
+}
+
+export interface StaffCredential {
+  username: string
+  displayName: string
+  role: StaffRole
+  pwHash: string
+}
+
+/** What a TableDO is told when one of its rounds changes. */
+export interface RoundUpdate {
+  orderId: string
+  sessionId: string
+  roundNo: number
+  state: OrderState
+  paid: boolean
+  totalFen: number
+  pickupNo: string
+}
+
+export interface StoreSetupHashed extends Omit<StoreSetup, 'staff'> {
+  staff: { username: string; displayName: string; role: StaffRole; pwHash: string }[]
+}
+
+export class StoreDO extends DurableObject<Env> {
+  private readonly meta: Meta
+  private readonly menus: MenuRepo
+  private readonly orders: OrdersRepo
+  private readonly timers: Timers
+  private readonly channel: SequencedChannel<StoreServerMessage>
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    const sql = ctx.storage.sql
+    migrate(ctx.storage, STORE_MIGRATIONS)
+    this.meta = new Meta(sql)
+    this.menus = new MenuRepo(sql, this.meta, () => this.storeId)
+    this.orders = new OrdersRepo(sql)
+    this.timers = new Timers(ctx.storage, () => (this.historyEnabled ? this.orders.outboxNextDue() : null))
+    this.channel = new SequencedChannel(ctx, this.meta, 'staff')
+    enableAutoPong(ctx)
+  }
+
+  private get storeId(): string {
+    return this.meta.get<string>('store_id') ?? ''
+  }
+  private get settings(): StoreSettings {
+    const s = this.meta.get<StoreSettings>('settings')
+    if (!s) throw new DomainError('STORE_NOT_FOUND', 'this store has not been set up')
+    return s
+  }
+  private get historyEnabled(): boolean {
+    return Boolean(this.env.DATABASE_URL)
+  }
+
+  // ---------- setup and staff ----------
+
+  async setup(storeId: string, setup: StoreSetupHashed): Promise<Outcome<{ menuVersion: number }>> {
+    const result = outcome(() =>
+      this.ctx.storage.transactionSync(() => {
+        const existing = this.meta.get<string>('store_id')
+        if (existing && existing !== storeId) throw new DomainError('CONFLICT', 'object belongs to another store')
+        this.meta.set('store_id', storeId)
+        this.meta.set('settings', setup.settings)
+        const menuVersion = this.menus.replace(setup.menu.categories, setup.menu.items)
+        this.menus.replaceStock(setup.stock)
+        const sql = this.ctx.storage.sql
+        sql.exec('DELETE FROM staff')
+        for (const s of setup.staff)
+          sql.exec(
+            'INSERT INTO staff (username, display_name, role, pw_hash) VALUES (?, ?, ?, ?)',
+            s.username,
+            s.displayName,
+            s.role,
+            s.pwHash,
+          )
+        const keep = new Set(setup.tables.map((t) => `${t.areaNo}-${t.tableNo}`))
+        for (const row of sql.exec<{ table_key: string }>('SELECT table_key FROM tables').toArray())
+          if (!keep.has(row.table_key)) sql.exec('DELETE FROM tables WHERE table_key = ?', row.table_key)
+        for (const t of setup.tables)
+          sql.exec(
+            `INSERT INTO tables (table_key, json, status, updated_at) VALUES (?, ?, 'idle', ?)
+             ON CONFLICT (table_key) DO UPDATE SET json = excluded.json`,
+            `${t.areaNo}-${t.tableNo}`,
+            JSON.stringify(t),
+            Date.now(),
+          )
+        return { menuVersion }
+      }),
+    )
+    if (result.ok) {
+      this.channel.broadcast({ type: 'snapshot', state: this.snapshot() })
+      this.fanOutToTables((t) => t.menuChanged(result.value.menuVersion))
+    }
+    return result
+  }
+
+  exists(): boolean {
+    return Boolean(this.meta.get('store_id'))
+  }
+
+  info(): Outcome<{ storeId: string; name: string; payMode: PayMode; menuVersion: number }> {
+    return outcome(() => ({
+      storeId: this.storeId,
+      name: this.settings.name,
+      payMode: this.settings.payMode,
+      menuVersion: this.menus.version,
+    }))
+  }
+
+  getStaffCredential(username: string): StaffCredential | null {
+    const row = this.ctx.storage.sql
+      .exec<{ username: string; display_name: string; role: StaffRole; pw_hash: string }>(
+        'SELECT * FROM staff WHERE username = ?',
+        username,
+      )
+      .toArray()[0]
+    return row ? { username: row.username, displayName: row.display_name, role: row.role, pwHash: row.pw_hash } : null
+  }
+
+  getTable(tableKey: string): Outcome<Table & { tableKey: string }> {
+    return outcome(() => {
+      this.settings
+      const row = this.ctx.storage.sql
+        .exec<{ json: string }>('SELECT json FROM tables WHERE table_key = ?', tableKey)
+        .toArray()[0]
+      if (!row) throw new DomainError('TABLE_CODE_INVALID', 'this table does not exist', { tableKey })
+      return { ...(JSON.parse(row.json) as Table), tableKey }
+    })
+  }
+
+  // ---------- menu ----------
+
+  getMenu(): Outcome<{ menu: ReturnType<MenuRepo['menu']>; availability: ReturnType<MenuRepo['availability']> }> {
+    return outcome(() => {
+      this.settings
+      return { menu: this.menus.menu(), availability: this.menus.availability() }
+    })
+  }
+
+  upsertItem(item: MenuItem): Outcome<{ menuVersion: number }> {
+    return this.menuChange(() => this.menus.upsertItem(item))
+  }
+  deleteItem(itemId: string): Outcome<{ menuVersion: number }> {
+    return this.menuChange(() => this.menus.deleteItem(itemId))
+  }
+  upsertCategory(category: Category): Outcome<{ menuVersion: number }> {
+    return this.menuChange(() => this.menus.upsertCategory(category))
+  }
+
+  private menuChange(fn: () => number): Outcome<{ menuVersion: number }> {
+    const r = outcome(() => {
+      this.settings
+      return { menuVersion: this.ctx.storage.transactionSync(fn) }
+    })
+    if (r.ok) {
+      this.channel.broadcast({ type: 'menu', menuVersion: r.value.menuVersion })
+      this.fanOutToTables((t) => t.menuChanged(r.value.menuVersion))
+    }
+    return r
+  }
+
+  setSoldOut(itemId: string, soldOut: boolean): Outcome<{ soldOut: string[]; remaining: Record<string, number> }> {
+    const r = outcome(() => {
+      this.settings
+      this.menus.setSoldOut(itemId, soldOut)
+      return this.menus.availability()
+    })
+    if (r.ok) {
+      this.broadcastAvailability()
+      const list = r.value.soldOut
+      this.fanOutToTables((t) => t.soldOutChanged(list))
+    }
+    return r
+  }
+
+  setStock(skuId: string, stock: number | null): Outcome<{ soldOut: string[]; remaining: Record<string, number> }> {
+    const r = outcome(() => {
+      this.settings
+      this.menus.setStock(skuId, stock)
+      return this.menus.availability()
+    })
+    if (r.ok) this.broadcastAvailability()
+    return r
+  }
+
+  private broadcastAvailability(): void {
+    const a = this.menus.availability()
+    this.channel.broadcast({ type: 'availability', soldOut: a.soldOut, remaining: a.remaining })
+  }
+
+  // ---------- orders ----------
+
+  async placeOrder(req: PlaceOrderRequest): Promise<Outcome<Order>> {
+    const r = outcome(() => this.ctx.storage.transactionSync(() => this.placeOrderSync(req)))
+    if (r.ok && r.value.created) {
+      this.afterOrderChange(r.value.order, true)
+      if (r.value.order.state === 'PLACED' && this.settings.autoAccept) {
+        const accepted = await this.applyEvent(r.value.order.id, 'accept', 'system', 'auto-accept')
+        if (accepted.ok) return { ok: true, value: accepted.value }
+      }
+      await this.timers.arm()
+    }
+    return r.ok ? { ok: true, value: r.value.order } : r
+  }
+
+  private placeOrderSync(req: PlaceOrderRequest): { order: Order; created: boolean } {
+    const settings = this.settings
+    const existing = this.orders.byIdempotencyKey(req.idempotencyKey)
+    if (existing) return { order: existing, created: false }
+    const menu = this.menus.menu()
+    if (req.menuVersion !== menu.version)
+      throw new DomainError('MENU_STALE', 'the menu has changed; reload it and check your order', {
+        menuVersion: menu.version,
+      })
+    if (req.lines.length === 0) throw new DomainError('CART_EMPTY', 'nothing to order')
+    if (req.lines.length > 100) throw new DomainError('VALIDATION_FAILED', 'at most 100 lines per order')
+    const availability = this.menus.availability()
+    const resolved = req.lines.map((l) => resolveLine(menu, l, availability))
+    const price = priceOrder({
+      lines: resolved,
+      mode: req.mode,
+      member: req.member ?? false,
+      promotions: settings.promotions,
+      couponCodes: req.couponCodes ?? [],
+    })
+    const now = Date.now()
+    const payMode: PayMode = req.mode === 'dine_in' ? settings.payMode : 'pay_first'
+    const id = newId('ord', now)
+    const tableLabel = req.tableKey ? this.getTableLabel(req.tableKey) : undefined
+    const order: Order = {
+      id,
+      storeId: this.storeId,
+      mode: req.mode,
+      state: 'PENDING_PAYMENT',
+      paid: false,
+      payMode,
+      pickupNo: this.nextPickupNo(now, req.mode),
+      lines: price.lines,
+      price,
+      totalFen: price.totalFen,
+      note: req.note ?? '',
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+      ...(req.tableKey ? { tableKey: req.tableKey, tableLabel } : {}),
+      ...(req.sessionId ? { sessionId: req.sessionId } : {}),
+      ...(req.roundNo ? { roundNo: req.roundNo } : {}),
+      ...(req.dinerId ? { dinerId: req.dinerId } : {}),
+    }
+    const needs: StockNeed[] = resolved.map((l) => ({ skuId: l.skuId, qty: l.qty, name: l.name }))
+    this.menus.take(id, needs, payMode === 'pay_after', now + RESERVATION_MS)
+    this.orders.create(order, req.idempotencyKey, req.actor, req.actorId)
+    if (payMode === 'pay_after') {
+      const placed = { ...order, state: 'PLACED' as const, version: 2 }
+      this.orders.update(placed, 'submit_unpaid', 'PENDING_PAYMENT', 'system', 'pay-after-meal')
+      return { order: placed, created: true }
+    }
+    this.timers.set(`close:${id}`, now + PAYMENT_WINDOW_MS)
+    this.timers.set(`reserve:${id}`, now + RESERVATION_MS)
+    return { order, created: true }
+  }
+
+  private getTableLabel(tableKey: string): string {
+    const row = this.ctx.storage.sql.exec<{ json: string }>('SELECT json FROM tables WHERE table_key = ?', tableKey).toArray()[0]
+    if (!row) throw new DomainError('TABLE_CODE_INVALID', 'this table does not exist', { tableKey })
+    return (JSON.parse(row.json) as Table).label
+  }
+
+  /** Short numbers restart every day (China time), per mode: T001 dine-in, P001 pickup, D001 delivery. */
+  private nextPickupNo(now: number, mode: OrderMode): string {
+    const day = new Date(now + 8 * 3600_000).toISOString().slice(0, 10)
+    if (this.meta.get<string>('pickup_day') !== day) {
+      this.meta.set('pickup_day', day)
+      this.meta.set('pickup_seq', 0)
+    }
+    const n = this.meta.next('pickup_seq')
+    return `${mode === 'dine_in' ? 'T' : mode === 'pickup' ? 'P' : 'D'}${String(n).padStart(3, '0')}`
+  }
+
+  async applyEvent(
+    orderId: string,
+    event: OrderEvent,
+    actor: Actor,
+    actorId: string,
+    reason?: string,
+  ): Promise<Outcome<Order>> {
+    const r = outcome(() => this.ctx.storage.transactionSync(() => this.applyEventSync(orderId, event, actor, actorId, reason)))
+    if (!r.ok) return r
+    this.afterOrderChange(r.value, false)
+    let order = r.value
+    if (order.state === 'PLACED' && this.settings.autoAccept && event === 'pay') {
+      const accepted = outcome(() =>
+        this.ctx.storage.transactionSync(() => this.applyEventSync(orderId, 'accept', 'system', 'auto-accept')),
+      )
+      if (accepted.ok) {
+        order = accepted.value
+        this.afterOrderChange(order, false)
+      }
+    }
+    await this.timers.arm()
+    return { ok: true, value: order }
+  }
+
+  private applyEventSync(orderId: string, event: OrderEvent, actor: Actor, actorId: string, reason?: string): Order {
+    const order = this.orders.require(orderId)
+    const from = order.state
+    if (event === 'reject' && !reason?.trim())
+      throw new DomainError('VALIDATION_FAILED', 'say why the order is rejected', { event })
+    if (event === 'complete' && !order.paid)
+      throw new DomainError('INVALID_TRANSITION', 'settle the bill before completing this order', { state: from })
+    const to = transition({
+      state: from,
+      event,
+      mode: order.mode,
+      actor,
+      ...(order.resumeState ? { resumeState: order.resumeState } : {}),
+    })
+    const next: Order = { ...order, state: to, version: order.version + 1, updatedAt: Date.now() }
+    const needs = order.lines.map((l) => ({ skuId: l.skuId, qty: l.qty, name: l.name }))
+    const stockTaken = order.paid || order.payMode === 'pay_after'
+    switch (event) {
+      case 'pay':
+        next.paid = true
+        this.menus.commitReservation(orderId)
+        this.timers.clear(`close:${orderId}`)
+        this.timers.clear(`reserve:${orderId}`)
+        break
+      case 'close':
+      case 'cancel':
+      case 'reject':
+        if (from === 'PENDING_PAYMENT') this.menus.releaseReservation(orderId)
+        else if (stockTaken) this.menus.restock(needs)
+        this.timers.clear(`close:${orderId}`)
+        this.timers.clear(`reserve:${orderId}`)
+        break
+      case 'request_refund':
+        next.resumeState = from
+        break
+      case 'refuse_refund':
+        delete next.resumeState
+        break
+    }
+    if (reason) next.reason = reason.slice(0, 200)
+    this.orders.update(next, event, from, actor, actorId, reason)
+    return next
+  }
+
+  /** A pay-after-meal table paid at the counter: every open round is paid, served ones complete. */
+  async settleSession(tableKey: string, sessionId: string, actor: Actor, actorId: string): Promise<Outcome<Order[]>> {
+    const r = outcome(() =>
+      this.ctx.storage.transactionSync(() => {
+        this.settings
+        const changed: Order[] = []
+        for (const o of this.orders.list({ tableKey, sessionId, limit: 1000 })) {
+          if (isTerminal(o.state) || o.state.startsWith('REFUND')) continue
+          let cur = o
+          if (cur.state === 'PENDING_PAYMENT') cur = this.applyEventSync(cur.id, 'pay', actor, actorId, '柜台收款')
+          else if (!cur.paid) {
+            cur = { ...cur, paid: true, version: cur.version + 1, updatedAt: Date.now() }
+            this.orders.update(cur, 'pay', cur.state, actor, actorId, '柜台收款')
+          }
+          if (cur.state === 'SERVED') cur = this.applyEventSync(cur.id, 'complete', actor, actorId)
+          changed.push(cur)
+        }
+        const stillCooking = changed.filter((o) => OPEN_STATES.includes(o.state))
+        if (stillCooking.length > 0)
+          throw new DomainError('INVALID_TRANSITION', `${stillCooking.length} round(s) not served yet`, {
+            orders: stillCooking.map((o) => o.id),
+          })
+        return changed
+      }),
+    )
+    if (r.ok) for (const o of r.value) this.afterOrderChange(o, false)
+    await this.timers.arm()
+    return r
+  }
+
+  getOrder(orderId: string): Outcome<Order> {
+    return outcome(() => this.orders.require(orderId))
+  }
+
+  getOrderEvents(orderId: string): Outcome<ReturnType<OrdersRepo['events']>> {
+    return outcome(() => {
+      this.orders.require(orderId)
+      return this.orders.events(orderId)
+    })
+  }
+
+  listOrders(filter: { states?: OrderState[]; limit?: number; tableKey?: string; sessionId?: string }): Order[] {
+    return this.orders.list(filter)
+  }
+
+  /** Round updates for one table session, for a table rebuilding its view. */
+  sessionRounds(tableKey: string, sessionId: string): RoundUpdate[] {
+    return this.orders.list({ tableKey, sessionId, limit: 1000 }).map(roundUpdate)
+  }
+
+  // ---------- tables ----------
+
+  tableStatusChanged(tableKey: string, status: TableStatus): void {
+    const at = Date.now()
+    const n = this.ctx.storage.sql.exec(
+      'UPDATE tables SET status = ?, updated_at = ? WHERE table_key = ?',
+      status,
+      at,
+      tableKey,
+    ).rowsWritten
+    if (n > 0) {
+      const entry = this.tableMap().find((t) => t.tableKey === tableKey)
+      if (entry) this.channel.broadcast({ type: 'table', table: entry })
+    }
+  }
+
+  tableMap(): TableMapEntry[] {
+    const open = new Map<string, number>()
+    for (const r of this.ctx.storage.sql.exec<{ table_key: string; n: number }>(
+      `SELECT table_key, COUNT(*) AS n FROM orders WHERE table_key IS NOT NULL AND state IN (${OPEN_STATES.map(() => '?').join(',')}) GROUP BY table_key`,
+      ...OPEN_STATES,
+    ))
+      open.set(r.table_key, r.n)
+    return this.ctx.storage.sql
+      .exec<{ table_key: string; json: string; status: TableStatus; updated_at: number }>(
+        'SELECT * FROM tables ORDER BY table_key',
+      )
+      .toArray()
+      .map((r) => {
+        const t = JSON.parse(r.json) as Table
+        return {
+          tableKey: r.table_key,
+          areaNo: t.areaNo,
+          areaName: t.areaName,
+          tableNo: t.tableNo,
+          label: t.label,
+          seats: t.seats,
+          status: r.status,
+          openOrders: open.get(r.table_key) ?? 0,
+          updatedAt: r.updated_at,
+        }
+      })
+  }
+
+  private afterOrderChange(order: Order, isNew: boolean): void {
+    this.channel.broadcast({ type: 'order', order, alert: isNew || (order.state === 'PLACED' && order.paid) })
+    if (order.tableKey && order.sessionId && order.roundNo) {
+      const update = roundUpdate(order)
+      const table = this.env.TABLE.getByName(`${this.storeId}:${order.tableKey}`)
+      // Fire and forget: the table re-reads its rounds from here on every snapshot, so a lost notice heals.
+      this.ctx.waitUntil(table.orderUpdated(update).catch(() => undefined))
+      const entry = this.tableMap().find((t) => t.tableKey === order.tableKey)
+      if (entry) this.channel.broadcast({ type: 'table', table: entry })
+    }
+  }
+
+  private fanOutToTables(fn: (t: DurableObjectStub<import('./table').TableDO>) => Promise<unknown>): void {
+    const rows = this.ctx.storage.sql
+      .exec<{ table_key: string }>("SELECT table_key FROM tables WHERE status != 'idle'")
+      .toArray()
+    for (const r of rows) this.ctx.waitUntil(fn(this.env.TABLE.getByName(`${this.storeId}:${r.table_key}`)).catch(() => undefined))
+  }
+
+  snapshot(): StoreSnapshot {
+    const settings = this.settings
+    const since = Date.now() - BOARD_HISTORY_MS
+    const open = this.orders.list({ states: [...OPEN_STATES, 'REFUND_REQUESTED', 'REFUNDING'], limit: 1000 })
+    const recent = this.orders.list({ since, limit: 300 }).filter((o) => !open.some((x) => x.id === o.id))
+    const a = this.menus.availability()
+    return {
+      storeId: this.storeId,
+      name: settings.name,
+      menuVersion: this.menus.version,
+      orders: [...open, ...recent],
+      tables: this.tableMap(),
+      soldOut: a.soldOut,
+      remaining: a.remaining,
+    }
+  }
+
+  /** What a table needs to validate carts without fetching the whole menu. */
+  menuState(): Outcome<{ menuVersion: number; soldOut: string[]; name: string; payMode: PayMode }> {
+    return outcome(() => ({
+      menuVersion: this.menus.version,
+      soldOut: this.menus.availability().soldOut,
+      name: this.settings.name,
+      payMode: this.settings.payMode,
+    }))
+  }
+
+  board(): Outcome<StoreSnapshot> {
+    return outcome(() => this.snapshot())
+  }
+
+  // ---------- sockets ----------
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('Upgrade') !== 'websocket') return new Response('expected a WebSocket', { status: 426 })
+    const role = request.headers.get('x-staff-role') ?? ''
+    const sub = request.headers.get('x-staff-sub') ?? ''
+    const { response, socket } = acceptSocket(this.ctx, ['staff', `role:${role}`], { role, sub })
+    this.channel.send(socket, { type: 'snapshot', seq: this.channel.seq, state: this.snapshot() })
+    return response
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const parsed = StoreClientMessage.safeParse(parseFrame(message))
+    if (!parsed.success) {
+      this.channel.send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'unknown message' })
+      return
+    }
+    this.channel.send(ws, { type: 'snapshot', seq: this.channel.seq, state: this.snapshot() })
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 ? 1000 : code, 'bye')
+    } catch {
+      // already closed: the runtime replied for us (web_socket_auto_reply_to_close)
+    }
+  }
+
+  // ---------- alarm: timers and the outbox ----------
+
+  override async alarm(): Promise<void> {
+    const now = Date.now()
+    for (const key of this.timers.due(now)) {
+      this.timers.clear(key)
+      const [kind, orderId] = key.split(':') as [string, string]
+      const order = this.orders.get(orderId)
+      if (!order) continue
+      if ((kind === 'close' || kind === 'reserve') && order.state === 'PENDING_PAYMENT')
+        await this.applyEvent(orderId, 'close', 'system', 'payment-timeout', '超时未支付')
+      else if (kind === 'reserve') this.menus.releaseReservation(orderId)
+    }
+    await this.drainHistory()
+    await this.timers.arm()
+  }
+
+  /** Push outbox rows to Postgres. Failures back off inside drainOutbox; nothing is removed unless written. */
+  private async drainHistory(): Promise<void> {
+    const sink = neonHistorySink(this.env)
+    if (!sink) return
+    const storeId = this.storeId
+    await drainOutbox({
+      take: (limit, now) => this.orders.outboxTake(limit, now).map((r) => ({ ...r, storeId })),
+      remove: (ids) => this.orders.outboxRemove(ids),
+      markFailed: (ids, nextAt, error) => this.orders.outboxFailed(ids, nextAt, error),
+      nextDueAt: () => this.orders.outboxNextDue(),
+      write: sink,
+      now: () => Date.now(),
+    })
+  }
+
+  /** For operators and tests: how many history rows are waiting. */
+  outboxSize(): number {
+    return this.orders.outboxSize()
+  }
+
+  /** For tests and operators: drain history now instead of waiting for the alarm. */
+  async flushHistory(): Promise<number> {
+    await this.drainHistory()
+    await this.timers.arm()
+    return this.orders.outboxSize()
+  }
+}
+
+function roundUpdate(o: Order): RoundUpdate {
+  return {
+    orderId: o.id,
+    sessionId: o.sessionId ?? '',
+    roundNo: o.roundNo ?? 0,
+    state: o.state,
+    paid: o.paid,
+    totalFen: o.totalFen,
+    pickupNo: o.pickupNo,
+  }
+}
+

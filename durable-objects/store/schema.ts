@@ -1,0 +1,32 @@
+import type { Migration } from '../sql'
+
+// Append-only: a deployed migration is never edited; a change is a new version.
+export const STORE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    up: [
+      'CREATE TABLE categories (id TEXT PRIMARY KEY, json TEXT NOT NULL)',
+      'CREATE TABLE items (id TEXT PRIMARY KEY, json TEXT NOT NULL)',
+      'CREATE TABLE menu_versions (version INTEGER PRIMARY KEY, at INTEGER NOT NULL, change TEXT NOT NULL)',
+      'CREATE TABLE sold_out (item_id TEXT PRIMARY KEY, at INTEGER NOT NULL)',
+      'CREATE TABLE stock (sku_id TEXT PRIMARY KEY, on_hand INTEGER NOT NULL CHECK (on_hand >= 0))',
+      `CREATE TABLE reservations (order_id TEXT NOT NULL, sku_id TEXT NOT NULL, qty INTEGER NOT NULL,
+         expires_at INTEGER NOT NULL, PRIMARY KEY (order_id, sku_id))`,
+      'CREATE INDEX reservations_sku ON reservations (sku_id)',
+      `CREATE TABLE staff (username TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL,
+         pw_hash TEXT NOT NULL)`,
+      `CREATE TABLE tables (table_key TEXT PRIMARY KEY, json TEXT NOT NULL, status TEXT NOT NULL,
+         updated_at INTEGER NOT NULL)`,
+      `CREATE TABLE orders (id TEXT PRIMARY KEY, state TEXT NOT NULL, table_key TEXT, session_id TEXT,
+         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, json TEXT NOT NULL)`,
+      'CREATE INDEX orders_state ON orders (state, updated_at)',
+      'CREATE INDEX orders_table ON orders (table_key, session_id)',
+      'CREATE TABLE order_events (id TEXT PRIMARY KEY, order_id TEXT NOT NULL, json TEXT NOT NULL)',
+      'CREATE INDEX order_events_order ON order_events (order_id)',
+      'CREATE TABLE idempotency (key TEXT PRIMARY KEY, order_id TEXT NOT NULL, created_at INTEGER NOT NULL)',
+      `CREATE TABLE outbox (id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at INTEGER NOT NULL,
+         attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT, payload TEXT NOT NULL)`,
+      'CREATE INDEX outbox_due ON outbox (next_at)',
+    ],
+  },
+]
