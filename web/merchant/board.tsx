@@ -1,0 +1,108 @@
+// The signed-in board: header (store, staff, sound, link), and the 订单 / 桌台 / 菜单 tabs.
+import { useEffect, useState } from 'preact/hooks'
+import { ROLE_LABEL } from '../shared/labels'
+import { LinkBanner } from '../shared/link-banner'
+import type { StaffSession } from './auth'
+import { enableSound, soundReady } from './beep'
+import { MenuTab } from './menu-tab'
+import { Orders } from './orders'
+import { TableMap } from './tables'
+import { useMenu, useStore } from './use-store'
+
+type Tab = 'orders' | 'tables' | 'menu'
+
+export function Board({ session, onLogout }: { session: StaffSession; onLogout: () => void }) {
+  const store = useStore(session, onLogout)
+  const [tab, setTab] = useState<Tab>('orders')
+  const [sound, setSound] = useState(soundReady())
+  const board = store.board
+  const menu = useMenu(session.storeId, tab === 'menu' ? board?.menuVersion : undefined)
+
+  const waiting = board?.orders.filter((o) => o.state === 'PLACED').length ?? 0
+  useEffect(() => {
+    document.title = waiting > 0 ? `(${waiting}) 新订单 · 商家工作台` : '商家工作台'
+  }, [waiting])
+
+  // Any first tap on the page may unlock audio; the button is the explicit way.
+  useEffect(() => {
+    if (sound) return
+    const unlock = () => void enableSound().then(setSound)
+    document.addEventListener('pointerdown', unlock, { once: true })
+    return () => document.removeEventListener('pointerdown', unlock)
+  }, [sound])
+
+  const tabs: [Tab, string, number][] = [
+    ['orders', '订单', waiting],
+    ['tables', '桌台', 0],
+    ['menu', '菜单', 0],
+  ]
+  return (
+    <div class="board">
+      <LinkBanner status={store.status} />
+      <header class="bar">
+        <div class="bar-store">
+          <strong data-testid="board-store">{board?.name ?? `门店 ${session.storeId}`}</strong>
+          <span class="muted small">
+            {session.staff.displayName} · {ROLE_LABEL[session.staff.role] ?? session.staff.role}
+          </span>
+        </div>
+        <nav class="bar-tabs" role="tablist">
+          {tabs.map(([id, label, n]) => (
+            <button
+              type="button"
+              key={id}
+              role="tab"
+              class={tab === id ? 'on' : ''}
+              aria-selected={tab === id}
+              data-testid={`tab-${id}`}
+              onClick={() => setTab(id)}
+            >
+              {label}
+              {n > 0 && <span class="tab-count">{n}</span>}
+            </button>
+          ))}
+        </nav>
+        <div class="bar-actions">
+          {!sound && (
+            <button
+              type="button"
+              class="btn sound-btn"
+              data-testid="sound-enable"
+              onClick={() => void enableSound().then(setSound)}
+            >
+              🔔 点击开启提示音
+            </button>
+          )}
+          <button type="button" class="btn" data-testid="logout" onClick={onLogout}>
+            退出
+          </button>
+        </div>
+      </header>
+      {!board ? (
+        <div class="center-screen muted">正在加载门店数据…</div>
+      ) : tab === 'orders' ? (
+        <Orders
+          orders={board.orders}
+          role={session.staff.role}
+          flashing={store.flashing}
+          onSeen={store.unflash}
+          onEvent={store.applyEvent}
+        />
+      ) : tab === 'tables' ? (
+        <TableMap
+          tables={board.tables}
+          orders={board.orders}
+          role={session.staff.role}
+          onAction={store.tableAction}
+        />
+      ) : (
+        <MenuTab
+          menu={menu}
+          soldOut={board.soldOut}
+          remaining={board.remaining}
+          onSoldOut={store.setSoldOut}
+        />
+      )}
+    </div>
+  )
+}

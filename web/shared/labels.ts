@@ -1,0 +1,84 @@
+// Chinese labels for core's enums. Records typed by the union so a new state fails the type check here.
+import type { OrderEvent, OrderMode, OrderState } from '../../core/order-machine'
+import type { TableStatus } from '../../core/store'
+
+export const ORDER_STATE_LABEL: Record<OrderState, string> = {
+  PENDING_PAYMENT: '待支付',
+  PLACED: '待接单',
+  ACCEPTED: '已接单',
+  QUEUED: '排队中',
+  COOKING: '制作中',
+  READY: '已出餐',
+  SERVED: '已上菜',
+  PICKED_UP: '已取餐',
+  RIDER_ASSIGNED: '骑手已接单',
+  RIDER_AT_STORE: '骑手已到店',
+  DELIVERING: '配送中',
+  DELIVERED: '已送达',
+  COMPLETED: '已完成',
+  REJECTED: '已拒单',
+  CANCELLED: '已取消',
+  REFUND_REQUESTED: '退款申请中',
+  REFUNDING: '退款中',
+  REFUNDED: '已退款',
+  CLOSED: '已关闭',
+}
+
+/** A colour family per state for chips: waiting, working, done, bad. */
+export function stateTone(s: OrderState): 'wait' | 'work' | 'ready' | 'done' | 'bad' {
+  switch (s) {
+    case 'PENDING_PAYMENT':
+    case 'PLACED':
+    case 'REFUND_REQUESTED':
+      return 'wait'
+    case 'ACCEPTED':
+    case 'QUEUED':
+    case 'COOKING':
+    case 'REFUNDING':
+      return 'work'
+    case 'READY':
+    case 'RIDER_ASSIGNED':
+    case 'RIDER_AT_STORE':
+    case 'DELIVERING':
+      return 'ready'
+    case 'REJECTED':
+    case 'CANCELLED':
+    case 'CLOSED':
+    case 'REFUNDED':
+      return 'bad'
+    default:
+      return 'done'
+  }
+}
+
+export const TABLE_STATUS_LABEL: Record<TableStatus, string> = {
+  idle: '空闲',
+  seated: '已入座',
+  ordering: '点餐中',
+  dining: '用餐中',
+  to_clean: '待清台',
+}
+
+export const MODE_LABEL: Record<OrderMode, string> = { dine_in: '堂食', pickup: '自提', delivery: '外卖' }
+
+/** Events staff may tap on the board; the rest are applied by the system, providers or riders. */
+export const EVENT_LABEL: Partial<Record<OrderEvent, string>> = {
+  accept: '接单',
+  reject: '拒单',
+  start_cooking: '开始制作',
+  ready: '出餐',
+  serve: '上菜',
+  pick_up: '已取餐',
+  complete: '完成',
+  pay: '已收款(柜台)',
+  cancel: '取消',
+  approve_refund: '同意退款',
+  refuse_refund: '拒绝退款',
+}
+
+export const ROLE_LABEL: Record<string, string> = {
+  owner: '店主',
+  manager: '店长',
+  waiter: '服务员',
+  kitchen: '后厨',
+}
