@@ -1,0 +1,357 @@
+// `npm start`: the whole system on one machine with no setup. Secrets in .dev.vars, Postgres in PGlite
+// behind the Neon WebSocket proxy, the H5 apps built, the Worker and its Durable Objects in `wrangler dev`,
+// and a demo store seeded on first run. Everything it keeps lives in .data/; Ctrl-C stops it all.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import { networkInterfaces } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { DEMO_PASSWORD, DEMO_STORE_ID, demoStoreSetup } from './demo-data'
+import { ensureDevVars } from './dev-vars'
+import { startLocalPostgres, startWsProxy } from './local-db'
+import { migrateDatabase } from './migrate'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const DATA_DIR = '.data'
+const PG_DIR = join(DATA_DIR, 'pglite')
+const WRANGLER_DIR = join(DATA_DIR, 'wrangler')
+/** 5433, not 5432: leaves a Postgres the developer already runs alone. */
+const PG_PORT = 5433
+/** The port Neon's own wsproxy examples use, so nothing else is likely on it. */
+const WS_PROXY_PORT = 5488
+const WORKER_PORT = 8787
+const WORKER = `http://127.0.0.1:${WORKER_PORT}`
+/** The first `wrangler dev` bundles the Worker and downloads nothing, but a cold laptop can take a while. */
+const HEALTH_TIMEOUT_MS = 90_000
+/** How long a child gets to exit after SIGTERM before it is killed outright. */
+const CHILD_GRACE_MS = 5_000
+/** Upper bound on a clean shutdown, so a stuck close never leaves Ctrl-C hanging. */
+const SHUTDOWN_TIMEOUT_MS = 15_000
+
+const require = createRequire(import.meta.url)
+// qrcode-terminal ships no types; this is the one call we make.
+const qrcode = require('qrcode-terminal') as {
+  generate(text: string, opts: { small: boolean }, cb: (qr: string) => void): void
+}
+
+interface TableLink {
+  tableKey: string
+  label: string
+  code: string
+  url: string
+}
+
+// ---- lifecycle ---------------------------------------------------------------------------------------------
+
+/** Undo steps for everything started so far, run last-first on the way out. */
+const cleanups: { name: string; run: () => Promise<void> }[] = []
+const children = new Set<ChildProcess>()
+let stopping = false
+
+function onCleanup(name: string, run: () => Promise<void>): void {
+  cleanups.push({ name, run })
+}
+
+async function shutdown(code: number, why?: string): Promise<never> {
+  if (stopping) return new Promise<never>(() => {})
+  stopping = true
+  if (why) (code === 0 ? console.log : console.error)(`\n${why}`)
+  // Not unref'd: it also keeps the process alive (and the exit code right) while a close is pending.
+  setTimeout(() => {
+    console.error(`Shutdown took longer than ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting anyway.`)
+    process.exit(code || 1)
+  }, SHUTDOWN_TIMEOUT_MS)
+  for (const step of cleanups.reverse()) {
+    try {
+      await step.run()
+    } catch (e) {
+      console.error(`Stopping ${step.name} failed: ${(e as Error).message}`)
+    }
+  }
+  if (code === 0) console.log(`Stopped. Data is kept in ${DATA_DIR}/ for the next npm start.`)
+  process.exit(code)
+}
+
+process.on('SIGINT', () => {
+  // A second Ctrl-C means "now": the clean path is already running or stuck.
+  if (stopping) process.exit(130)
+  void shutdown(0, 'Stopping…')
+})
+process.on('SIGTERM', () => void shutdown(0, 'Stopping…'))
+// Last resort if we crash: children run in their own process group, so nothing else would stop them.
+process.on('exit', () => {
+  for (const child of children) killGroup(child, 'SIGKILL')
+})
+
+// ---- child processes ---------------------------------------------------------------------------------------
+
+/**
+ * Run a Node script as a child in its own process group with prefixed output. Its own group, because
+ * wrangler starts workerd underneath it: signalling the group stops the grandchild too, and the terminal's
+ * Ctrl-C reaches only us, so the order of shutdown is ours to choose.
+ */
+function spawnNode(prefix: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.add(child)
+  const tag = process.stdout.isTTY ? `\x1b[2m${prefix}\x1b[0m` : prefix
+  for (const stream of [child.stdout, child.stderr])
+    if (stream) createInterface({ input: stream }).on('line', (line) => console.log(`${tag} ${line}`))
+  return child
+}
+
+/** Signal the child's whole group, even when the child itself is gone: workerd may have outlived wrangler. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    // ESRCH: every process of the group is gone.
+  }
+}
+
+function waitForExit(child: ChildProcess): Promise<number> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? 1)
+  return new Promise((done) => child.once('exit', (code) => done(code ?? 1)))
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  killGroup(child, 'SIGTERM')
+  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), CHILD_GRACE_MS)
+  await waitForExit(child)
+  clearTimeout(timer)
+  children.delete(child)
+}
+
+// ---- steps -------------------------------------------------------------------------------------------------
+
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer()
+    server.once('error', () => done(false))
+    server.listen({ port, host, exclusive: true }, () => server.close(() => done(true)))
+  })
+}
+
+/**
+ * Both addresses: on Linux 0.0.0.0 already conflicts with any IPv4 listener, but macOS lets a wildcard
+ * bind coexist with a 127.0.0.1 one, where PGlite and the proxy listen.
+ */
+async function portIsFree(port: number): Promise<boolean> {
+  return (await canListen(port, '0.0.0.0')) && (await canListen(port, '127.0.0.1'))
+}
+
+async function checkPorts(ports: { port: number; what: string }[]): Promise<void> {
+  const busy: { port: number; what: string }[] = []
+  for (const p of ports) if (!(await portIsFree(p.port))) busy.push(p)
+  if (busy.length === 0) return
+  throw new Error(
+    `These ports are in use:\n${busy.map((p) => `  ${p.port} (${p.what})`).join('\n')}\n` +
+      'Another `npm start` may still be running (stop it with Ctrl-C), or another program uses the port:\n' +
+      `  find it with: lsof -i :${busy[0]!.port}   (or ss -ltnp)`,
+  )
+}
+
+/** Neon's own endpoints speak WebSocket already; only a plain Postgres needs our proxy in front. */
+function needsWsProxy(databaseUrl: string): boolean {
+  try {
+    return !new URL(databaseUrl).hostname.endsWith('.neon.tech')
+  } catch {
+    return true
+  }
+}
+
+async function startDatabase(): Promise<{ url: string; wsProxy?: string }> {
+  let url = process.env.DATABASE_URL
+  if (url) {
+    console.log('Postgres: using DATABASE_URL from the environment.')
+  } else {
+    mkdirSync(PG_DIR, { recursive: true })
+    const pg = await startLocalPostgres({ dataDir: PG_DIR, port: PG_PORT })
+    onCleanup('Postgres (PGlite)', () => pg.close())
+    url = pg.url
+    console.log(`Postgres: PGlite on port ${PG_PORT}, data in ${PG_DIR}/`)
+  }
+  let wsProxy: string | undefined
+  if (needsWsProxy(url)) {
+    const proxy = await startWsProxy({ port: WS_PROXY_PORT })
+    onCleanup('WebSocket proxy', () => proxy.close())
+    wsProxy = proxy.wsProxy
+    console.log(`Postgres: WebSocket proxy on port ${WS_PROXY_PORT}`)
+  }
+  await migrateDatabase(url, wsProxy)
+  console.log('Postgres: migrations applied.')
+  return wsProxy === undefined ? { url } : { url, wsProxy }
+}
+
+async function buildWeb(): Promise<void> {
+  console.log('Building the web apps…')
+  const child = spawnNode('[web]', [require.resolve('tsx/cli'), 'scripts/build-web.ts'])
+  const code = await waitForExit(child)
+  children.delete(child)
+  if (code !== 0)
+    throw new Error(`Building the web apps failed (exit code ${code}); see the [web] lines above.`)
+}
+
+/** The address a phone on the same Wi-Fi can reach, so the printed QR code works when scanned. */
+function lanAddress(): string {
+  const candidates: string[] = []
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    // Container and VM bridges have private addresses too, but no phone can reach them.
+    if (/^(docker|br-|veth|virbr|vmnet|utun|tun|tap|lo)/.test(name)) continue
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) candidates.push(a.address)
+  }
+  const isPrivate = (ip: string) => /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(ip)
+  return candidates.find(isPrivate) ?? candidates[0] ?? 'localhost'
+}
+
+function startWorker(db: { url: string; wsProxy?: string }, publicBaseUrl: string): ChildProcess {
+  const vars = [`DATABASE_URL:${db.url}`, `PUBLIC_BASE_URL:${publicBaseUrl}`]
+  if (db.wsProxy) vars.push(`NEON_WS_PROXY:${db.wsProxy}`)
+  const args = [
+    require.resolve('wrangler/bin/wrangler.js'),
+    'dev',
+    '--port',
+    String(WORKER_PORT),
+    '--ip',
+    '0.0.0.0',
+    '--persist-to',
+    WRANGLER_DIR,
+    '--show-interactive-dev-session=false',
+    // `--var KEY:VALUE` splits on the first colon only, so URLs with ports survive.
+    ...vars.flatMap((v) => ['--var', v]),
+  ]
+  const child = spawnNode('[worker]', args, { ...process.env, WRANGLER_SEND_METRICS: 'false' })
+  onCleanup('wrangler dev', () => stopChild(child))
+  child.once('exit', (code, signal) => {
+    if (!stopping)
+      void shutdown(1, `wrangler dev exited on its own (${signal ?? `code ${code}`}); stopping everything.`)
+  })
+  return child
+}
+
+async function waitForHealth(worker: ChildProcess): Promise<void> {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS
+  while (Date.now() < deadline) {
+    if (worker.exitCode !== null || worker.signalCode !== null)
+      throw new Error('wrangler dev exited before it was ready.')
+    try {
+      const res = await fetch(`${WORKER}/api/v1/health`, { signal: AbortSignal.timeout(2_000) })
+      if (res.status === 200) return
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  throw new Error(
+    `The Worker did not answer GET /api/v1/health with 200 within ${HEALTH_TIMEOUT_MS / 1000} s; ` +
+      'see the [worker] lines above.',
+  )
+}
+
+async function admin(
+  adminToken: string,
+  method: 'GET' | 'PUT',
+  path: string,
+  body?: unknown,
+): Promise<Response> {
+  return fetch(`${WORKER}/api/v1/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+}
+
+async function failure(res: Response, what: string): Promise<Error> {
+  return new Error(`${what}: HTTP ${res.status} ${await res.text()}`)
+}
+
+/** Seed the demo store the first time only: a restart keeps whatever the merchant changed since. */
+async function ensureDemoStore(adminToken: string): Promise<TableLink[]> {
+  const path = `/stores/${DEMO_STORE_ID}/tables`
+  let res = await admin(adminToken, 'GET', path)
+  if (res.status === 404) {
+    const body = (await res.json().catch(() => null)) as { error?: { code?: string } } | null
+    if (body?.error?.code !== 'STORE_NOT_FOUND') throw new Error(`GET ${path}: 404 without STORE_NOT_FOUND`)
+    console.log(`Seeding demo store ${DEMO_STORE_ID}…`)
+    const put = await admin(adminToken, 'PUT', `/stores/${DEMO_STORE_ID}`, demoStoreSetup())
+    if (!put.ok) throw await failure(put, 'Seeding the demo store failed')
+    res = await admin(adminToken, 'GET', path)
+  }
+  if (!res.ok) throw await failure(res, `GET /api/v1/admin${path} failed`)
+  return ((await res.json()) as { tables: TableLink[] }).tables
+}
+
+function printWelcome(tables: TableLink[], publicBaseUrl: string): void {
+  const a01 = tables.find((t) => t.label === 'A01') ?? tables[0]
+  const a02 = tables.find((t) => t.label === 'A02') ?? tables[1]
+  const line = '─'.repeat(72)
+  console.log(`\n${line}\n  蜀味小馆 is open: edge-canteen is running\n${line}`)
+  if (a01) {
+    console.log(`\n  Scan with a phone on the same network to sit at table ${a01.label}:\n`)
+    qrcode.generate(a01.url, { small: true }, (qr) => console.log(qr.replace(/^/gm, '  ')))
+  }
+  console.log('  Diner (scan-to-order):')
+  for (const t of [a01, a02]) if (t) console.log(`    table ${t.label}: ${t.url}`)
+  console.log(`\n  Merchant board:  http://localhost:${WORKER_PORT}/merchant/`)
+  console.log(
+    `    store ${DEMO_STORE_ID}, user owner (or manager / waiter / kitchen), password ${DEMO_PASSWORD}`,
+  )
+  console.log(`  API docs:        http://localhost:${WORKER_PORT}/api/docs`)
+  console.log(`  QR codes point at ${publicBaseUrl} (set PUBLIC_BASE_URL to change it).`)
+  console.log(`\n  Data: ${join(ROOT, DATA_DIR)}/ (Postgres in pglite/, Durable Objects in wrangler/)`)
+  console.log('        kept across restarts; `npm start -- --reset` starts from a clean demo store.')
+  console.log(`  Stop: Ctrl-C\n${line}\n`)
+}
+
+// ---- main --------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2)
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(
+      'Usage: npm start [-- --reset]\n  --reset  delete .data/ (database and Durable Object state) first',
+    )
+    return
+  }
+  const unknown = args.filter((a) => a !== '--reset')
+  if (unknown.length > 0) throw new Error(`Unknown argument ${unknown.join(' ')}; try --help.`)
+  process.chdir(ROOT) // wrangler finds wrangler.toml and .dev.vars in the working directory
+
+  const secrets = ensureDevVars(join(ROOT, '.dev.vars'))
+  const adminToken = secrets.ADMIN_TOKEN!
+  // Check ports before --reset: wiping .data/ under a running instance would corrupt it.
+  const ports = [
+    { port: WORKER_PORT, what: 'wrangler dev' },
+    { port: WS_PROXY_PORT, what: 'Postgres WebSocket proxy' },
+  ]
+  if (!process.env.DATABASE_URL) ports.push({ port: PG_PORT, what: 'PGlite Postgres' })
+  await checkPorts(ports)
+  if (args.includes('--reset')) {
+    rmSync(DATA_DIR, { recursive: true, force: true })
+    console.log(`--reset: deleted ${DATA_DIR}/`)
+  }
+  mkdirSync(DATA_DIR, { recursive: true })
+
+  const db = await startDatabase()
+  await buildWeb()
+  const publicBaseUrl = process.env.PUBLIC_BASE_URL ?? `http://${lanAddress()}:${WORKER_PORT}`
+  const worker = startWorker(db, publicBaseUrl)
+  await waitForHealth(worker)
+  const tables = await ensureDemoStore(adminToken)
+  printWelcome(tables, publicBaseUrl)
+}
+
+main().catch((e: unknown) => {
+  const message = e instanceof Error ? e.message : String(e)
+  const code = (e as { code?: string }).code
+  const hint = code === 'EADDRINUSE' ? '\nA port is already in use: is another `npm start` running?' : ''
+  void shutdown(1, `npm start failed: ${message}${hint}`)
+})
