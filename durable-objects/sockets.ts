@@ -20,11 +20,16 @@ export class SequencedChannel<Msg extends { type: string }> {
     return this.meta.get<number>(`seq:${this.tag}`) ?? 0
   }
 
-  /** Assign the next seq and send to every socket with the tag (or a narrower one). Serialized once. */
+  /**
+   * Assign the next seq and send to every socket with the tag (or a narrower one). Serialized once.
+   * With nobody listening there is no sequence to keep: the next socket starts from a snapshot.
+   */
   broadcast(msg: WithoutSeq<Msg>, onlyTag?: string): number {
+    const sockets = this.ctx.getWebSockets(onlyTag ?? this.tag)
+    if (sockets.length === 0) return this.seq
     const seq = this.meta.next(`seq:${this.tag}`)
     const text = JSON.stringify({ ...msg, seq })
-    for (const ws of this.ctx.getWebSockets(onlyTag ?? this.tag)) safeSend(ws, text)
+    for (const ws of sockets) safeSend(ws, text)
     return seq
   }
 

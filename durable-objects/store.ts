@@ -7,7 +7,14 @@ import { DomainError, type Outcome, outcome } from '../core/errors'
 import { newId } from '../core/ids'
 import { type Category, type LineRequest, type MenuItem, resolveLine } from '../core/menu'
 import type { Order, PayMode } from '../core/order'
-import { type Actor, type OrderEvent, type OrderMode, type OrderState, isTerminal, transition } from '../core/order-machine'
+import {
+  type Actor,
+  type OrderEvent,
+  type OrderMode,
+  type OrderState,
+  isTerminal,
+  transition,
+} from '../core/order-machine'
 import { drainOutbox } from '../core/outbox'
 import { priceOrder } from '../core/pricing'
 import type { StaffRole, StoreSettings, StoreSetup, Table, TableStatus } from '../core/store'
@@ -17,7 +24,7 @@ import { MenuRepo, type StockNeed } from './store/menu-repo'
 import { OrdersRepo } from './store/orders-repo'
 import { STORE_MIGRATIONS } from './store/schema'
 import { SequencedChannel, acceptSocket, enableAutoPong, parseFrame } from './sockets'
-import { Meta, Timers, migrate } from './sql'
+import { Meta, Timers, atomic, migrate } from './sql'
 
 /** Unpaid orders close after 15 minutes (DESIGN: Flows 3). */
 export const PAYMENT_WINDOW_MS = 15 * 60_000
@@ -26,7 +33,14 @@ export const RESERVATION_MS = 30 * 60_000
 /** The board shows finished orders of the last 12 hours: one service day. */
 const BOARD_HISTORY_MS = 12 * 3600_000
 /** States an order is still "open" on the table map. */
-const OPEN_STATES: readonly OrderState[] = ['PENDING_PAYMENT', 'PLACED', 'ACCEPTED', 'QUEUED', 'COOKING', 'READY']
+const OPEN_STATES: readonly OrderState[] = [
+  'PENDING_PAYMENT',
+  'PLACED',
+  'ACCEPTED',
+  'QUEUED',
+  'COOKING',
+  'READY',
+]
 
 export interface PlaceOrderRequest {
   idempotencyKey: string
@@ -80,7 +94,7 @@ export class StoreDO extends DurableObject<Env> {
     this.meta = new Meta(sql)
     this.menus = new MenuRepo(sql, this.meta, () => this.storeId)
     this.orders = new OrdersRepo(sql)
-    this.timers = new Timers(ctx.storage, () => (this.historyEnabled ? this.orders.outboxNextDue() : null))
+    this.timers = new Timers(ctx.storage, () => (this.historyEnabled ? this.outboxDueAt() : null))
     this.channel = new SequencedChannel(ctx, this.meta, 'staff')
     enableAutoPong(ctx)
   }
@@ -101,9 +115,10 @@ export class StoreDO extends DurableObject<Env> {
 
   async setup(storeId: string, setup: StoreSetupHashed): Promise<Outcome<{ menuVersion: number }>> {
     const result = outcome(() =>
-      this.ctx.storage.transactionSync(() => {
+      atomic(this.ctx.storage, this.meta, () => {
         const existing = this.meta.get<string>('store_id')
-        if (existing && existing !== storeId) throw new DomainError('CONFLICT', 'object belongs to another store')
+        if (existing && existing !== storeId)
+          throw new DomainError('CONFLICT', 'object belongs to another store')
         this.meta.set('store_id', storeId)
         this.meta.set('settings', setup.settings)
         const menuVersion = this.menus.replace(setup.menu.categories, setup.menu.items)
@@ -159,7 +174,9 @@ export class StoreDO extends DurableObject<Env> {
         username,
       )
       .toArray()[0]
-    return row ? { username: row.username, displayName: row.display_name, role: row.role, pwHash: row.pw_hash } : null
+    return row
+      ? { username: row.username, displayName: row.display_name, role: row.role, pwHash: row.pw_hash }
+      : null
   }
 
   getTable(tableKey: string): Outcome<Table & { tableKey: string }> {
@@ -175,7 +192,10 @@ export class StoreDO extends DurableObject<Env> {
 
   // ---------- menu ----------
 
-  getMenu(): Outcome<{ menu: ReturnType<MenuRepo['menu']>; availability: ReturnType<MenuRepo['availability']> }> {
+  getMenu(): Outcome<{
+    menu: ReturnType<MenuRepo['menu']>
+    availability: ReturnType<MenuRepo['availability']>
+  }> {
     return outcome(() => {
       this.settings
       return { menu: this.menus.menu(), availability: this.menus.availability() }
@@ -195,7 +215,7 @@ export class StoreDO extends DurableObject<Env> {
   private menuChange(fn: () => number): Outcome<{ menuVersion: number }> {
     const r = outcome(() => {
       this.settings
-      return { menuVersion: this.ctx.storage.transactionSync(fn) }
+      return { menuVersion: atomic(this.ctx.storage, this.meta, fn) }
     })
     if (r.ok) {
       this.channel.broadcast({ type: 'menu', menuVersion: r.value.menuVersion })
@@ -204,7 +224,10 @@ export class StoreDO extends DurableObject<Env> {
     return r
   }
 
-  setSoldOut(itemId: string, soldOut: boolean): Outcome<{ soldOut: string[]; remaining: Record<string, number> }> {
+  setSoldOut(
+    itemId: string,
+    soldOut: boolean,
+  ): Outcome<{ soldOut: string[]; remaining: Record<string, number> }> {
     const r = outcome(() => {
       this.settings
       this.menus.setSoldOut(itemId, soldOut)
@@ -218,7 +241,10 @@ export class StoreDO extends DurableObject<Env> {
     return r
   }
 
-  setStock(skuId: string, stock: number | null): Outcome<{ soldOut: string[]; remaining: Record<string, number> }> {
+  setStock(
+    skuId: string,
+    stock: number | null,
+  ): Outcome<{ soldOut: string[]; remaining: Record<string, number> }> {
     const r = outcome(() => {
       this.settings
       this.menus.setStock(skuId, stock)
@@ -236,7 +262,7 @@ export class StoreDO extends DurableObject<Env> {
   // ---------- orders ----------
 
   async placeOrder(req: PlaceOrderRequest): Promise<Outcome<Order>> {
-    const r = outcome(() => this.ctx.storage.transactionSync(() => this.placeOrderSync(req)))
+    const r = outcome(() => atomic(this.ctx.storage, this.meta, () => this.placeOrderSync(req)))
     if (r.ok && r.value.created) {
       this.afterOrderChange(r.value.order, true)
       if (r.value.order.state === 'PLACED' && this.settings.autoAccept) {
@@ -306,7 +332,9 @@ export class StoreDO extends DurableObject<Env> {
   }
 
   private getTableLabel(tableKey: string): string {
-    const row = this.ctx.storage.sql.exec<{ json: string }>('SELECT json FROM tables WHERE table_key = ?', tableKey).toArray()[0]
+    const row = this.ctx.storage.sql
+      .exec<{ json: string }>('SELECT json FROM tables WHERE table_key = ?', tableKey)
+      .toArray()[0]
     if (!row) throw new DomainError('TABLE_CODE_INVALID', 'this table does not exist', { tableKey })
     return (JSON.parse(row.json) as Table).label
   }
@@ -329,13 +357,17 @@ export class StoreDO extends DurableObject<Env> {
     actorId: string,
     reason?: string,
   ): Promise<Outcome<Order>> {
-    const r = outcome(() => this.ctx.storage.transactionSync(() => this.applyEventSync(orderId, event, actor, actorId, reason)))
+    const r = outcome(() =>
+      atomic(this.ctx.storage, this.meta, () => this.applyEventSync(orderId, event, actor, actorId, reason)),
+    )
     if (!r.ok) return r
     this.afterOrderChange(r.value, false)
     let order = r.value
     if (order.state === 'PLACED' && this.settings.autoAccept && event === 'pay') {
       const accepted = outcome(() =>
-        this.ctx.storage.transactionSync(() => this.applyEventSync(orderId, 'accept', 'system', 'auto-accept')),
+        atomic(this.ctx.storage, this.meta, () =>
+          this.applyEventSync(orderId, 'accept', 'system', 'auto-accept'),
+        ),
       )
       if (accepted.ok) {
         order = accepted.value
@@ -346,13 +378,21 @@ export class StoreDO extends DurableObject<Env> {
     return { ok: true, value: order }
   }
 
-  private applyEventSync(orderId: string, event: OrderEvent, actor: Actor, actorId: string, reason?: string): Order {
+  private applyEventSync(
+    orderId: string,
+    event: OrderEvent,
+    actor: Actor,
+    actorId: string,
+    reason?: string,
+  ): Order {
     const order = this.orders.require(orderId)
     const from = order.state
     if (event === 'reject' && !reason?.trim())
       throw new DomainError('VALIDATION_FAILED', 'say why the order is rejected', { event })
     if (event === 'complete' && !order.paid)
-      throw new DomainError('INVALID_TRANSITION', 'settle the bill before completing this order', { state: from })
+      throw new DomainError('INVALID_TRANSITION', 'settle the bill before completing this order', {
+        state: from,
+      })
     const to = transition({
       state: from,
       event,
@@ -391,15 +431,21 @@ export class StoreDO extends DurableObject<Env> {
   }
 
   /** A pay-after-meal table paid at the counter: every open round is paid, served ones complete. */
-  async settleSession(tableKey: string, sessionId: string, actor: Actor, actorId: string): Promise<Outcome<Order[]>> {
+  async settleSession(
+    tableKey: string,
+    sessionId: string,
+    actor: Actor,
+    actorId: string,
+  ): Promise<Outcome<Order[]>> {
     const r = outcome(() =>
-      this.ctx.storage.transactionSync(() => {
+      atomic(this.ctx.storage, this.meta, () => {
         this.settings
         const changed: Order[] = []
         for (const o of this.orders.list({ tableKey, sessionId, limit: 1000 })) {
           if (isTerminal(o.state) || o.state.startsWith('REFUND')) continue
           let cur = o
-          if (cur.state === 'PENDING_PAYMENT') cur = this.applyEventSync(cur.id, 'pay', actor, actorId, '柜台收款')
+          if (cur.state === 'PENDING_PAYMENT')
+            cur = this.applyEventSync(cur.id, 'pay', actor, actorId, '柜台收款')
           else if (!cur.paid) {
             cur = { ...cur, paid: true, version: cur.version + 1, updatedAt: Date.now() }
             this.orders.update(cur, 'pay', cur.state, actor, actorId, '柜台收款')
@@ -431,7 +477,12 @@ export class StoreDO extends DurableObject<Env> {
     })
   }
 
-  listOrders(filter: { states?: OrderState[]; limit?: number; tableKey?: string; sessionId?: string }): Order[] {
+  listOrders(filter: {
+    states?: OrderState[]
+    limit?: number
+    tableKey?: string
+    sessionId?: string
+  }): Order[] {
     return this.orders.list(filter)
   }
 
@@ -450,22 +501,28 @@ export class StoreDO extends DurableObject<Env> {
       at,
       tableKey,
     ).rowsWritten
-    if (n > 0) {
-      const entry = this.tableMap().find((t) => t.tableKey === tableKey)
+    if (n > 0 && this.channel.sockets().length > 0) {
+      const entry = this.tableMap(tableKey)[0]
       if (entry) this.channel.broadcast({ type: 'table', table: entry })
     }
   }
 
-  tableMap(): TableMapEntry[] {
+  /** The table map, or one table of it (`only`): a new order touches one tile, not the whole floor. */
+  tableMap(only?: string): TableMapEntry[] {
     const open = new Map<string, number>()
+    const states = OPEN_STATES.map(() => '?').join(',')
     for (const r of this.ctx.storage.sql.exec<{ table_key: string; n: number }>(
-      `SELECT table_key, COUNT(*) AS n FROM orders WHERE table_key IS NOT NULL AND state IN (${OPEN_STATES.map(() => '?').join(',')}) GROUP BY table_key`,
+      only
+        ? `SELECT table_key, COUNT(*) AS n FROM orders WHERE table_key = ? AND state IN (${states}) GROUP BY table_key`
+        : `SELECT table_key, COUNT(*) AS n FROM orders WHERE table_key IS NOT NULL AND state IN (${states}) GROUP BY table_key`,
+      ...(only ? [only] : []),
       ...OPEN_STATES,
     ))
       open.set(r.table_key, r.n)
     return this.ctx.storage.sql
       .exec<{ table_key: string; json: string; status: TableStatus; updated_at: number }>(
-        'SELECT * FROM tables ORDER BY table_key',
+        only ? 'SELECT * FROM tables WHERE table_key = ?' : 'SELECT * FROM tables ORDER BY table_key',
+        ...(only ? [only] : []),
       )
       .toArray()
       .map((r) => {
@@ -487,12 +544,16 @@ export class StoreDO extends DurableObject<Env> {
   private afterOrderChange(order: Order, isNew: boolean): void {
     this.channel.broadcast({ type: 'order', order, alert: isNew || (order.state === 'PLACED' && order.paid) })
     if (order.tableKey && order.sessionId && order.roundNo) {
-      const update = roundUpdate(order)
-      const table = this.env.TABLE.getByName(`${this.storeId}:${order.tableKey}`)
-      // Fire and forget: the table re-reads its rounds from here on every snapshot, so a lost notice heals.
-      this.ctx.waitUntil(table.orderUpdated(update).catch(() => undefined))
-      const entry = this.tableMap().find((t) => t.tableKey === order.tableKey)
-      if (entry) this.channel.broadcast({ type: 'table', table: entry })
+      // A new round's table placed it and has the answer already; later changes are news to it.
+      if (!isNew) {
+        const table = this.env.TABLE.getByName(`${this.storeId}:${order.tableKey}`)
+        // Fire and forget: the table re-reads its rounds from here on every snapshot, so a lost notice heals.
+        this.ctx.waitUntil(table.orderUpdated(roundUpdate(order)).catch(() => undefined))
+      }
+      if (this.channel.sockets().length > 0) {
+        const entry = this.tableMap(order.tableKey)[0]
+        if (entry) this.channel.broadcast({ type: 'table', table: entry })
+      }
     }
   }
 
@@ -500,7 +561,10 @@ export class StoreDO extends DurableObject<Env> {
     const rows = this.ctx.storage.sql
       .exec<{ table_key: string }>("SELECT table_key FROM tables WHERE status != 'idle'")
       .toArray()
-    for (const r of rows) this.ctx.waitUntil(fn(this.env.TABLE.getByName(`${this.storeId}:${r.table_key}`)).catch(() => undefined))
+    for (const r of rows)
+      this.ctx.waitUntil(
+        fn(this.env.TABLE.getByName(`${this.storeId}:${r.table_key}`)).catch(() => undefined),
+      )
   }
 
   snapshot(): StoreSnapshot {
@@ -537,7 +601,8 @@ export class StoreDO extends DurableObject<Env> {
   // ---------- sockets ----------
 
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get('Upgrade') !== 'websocket') return new Response('expected a WebSocket', { status: 426 })
+    if (request.headers.get('Upgrade') !== 'websocket')
+      return new Response('expected a WebSocket', { status: 426 })
     const role = request.headers.get('x-staff-role') ?? ''
     const sub = request.headers.get('x-staff-sub') ?? ''
     const { response, socket } = acceptSocket(this.ctx, ['staff', `role:${role}`], { role, sub })
@@ -565,6 +630,7 @@ export class StoreDO extends DurableObject<Env> {
   // ---------- alarm: timers and the outbox ----------
 
   override async alarm(): Promise<void> {
+    this.timers.fired()
     const now = Date.now()
     for (const key of this.timers.due(now)) {
       this.timers.clear(key)
@@ -584,7 +650,7 @@ export class StoreDO extends DurableObject<Env> {
     const sink = neonHistorySink(this.env)
     if (!sink) return
     const storeId = this.storeId
-    await drainOutbox({
+    const result = await drainOutbox({
       take: (limit, now) => this.orders.outboxTake(limit, now).map((r) => ({ ...r, storeId })),
       remove: (ids) => this.orders.outboxRemove(ids),
       markFailed: (ids, nextAt, error) => this.orders.outboxFailed(ids, nextAt, error),
@@ -592,6 +658,18 @@ export class StoreDO extends DurableObject<Env> {
       write: sink,
       now: () => Date.now(),
     })
+    // After a failed write, drainOutbox holds back the due rows it did not try as well (the same outage would
+    // fail them). Arming for the earliest due row instead re-ran the alarm at once, again and again: a burst of
+    // connection attempts at a database that is down (seen in test/postgres/outbox-e2e.test.ts).
+    const due = this.orders.outboxNextDue()
+    const hold = result.nextAlarmAt !== null && due !== null && result.nextAlarmAt > due ? result.nextAlarmAt : null
+    if ((this.meta.get<number | null>('outbox_hold_until') ?? null) !== hold) this.meta.set('outbox_hold_until', hold)
+  }
+
+  /** When the alarm should next drain history: the earliest due outbox row, but not before the last backoff. */
+  private outboxDueAt(): number | null {
+    const due = this.orders.outboxNextDue()
+    return due === null ? null : Math.max(due, this.meta.get<number | null>('outbox_hold_until') ?? 0)
   }
 
   /** For operators and tests: how many history rows are waiting. */
@@ -618,4 +696,3 @@ function roundUpdate(o: Order): RoundUpdate {
     pickupNo: o.pickupNo,
   }
 }
-

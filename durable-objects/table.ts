@@ -18,7 +18,7 @@ import type { TableStatus } from '../core/store'
 import type { Env } from '../workers/env'
 import type { RoundUpdate } from './store'
 import { SequencedChannel, acceptSocket, enableAutoPong, parseFrame } from './sockets'
-import { Meta, Timers, migrate } from './sql'
+import { Meta, Timers, atomic, migrate } from './sql'
 import { TABLE_MIGRATIONS } from './table/schema'
 
 /** A round stuck in `sending` (the store was unreachable) is driven again after this long. */
@@ -102,7 +102,7 @@ export class TableDO extends DurableObject<Env> {
       const t = unwrap(table)
       const s = unwrap(state)
       const sql = this.ctx.storage.sql
-      return this.ctx.storage.transactionSync(() => {
+      return atomic(this.ctx.storage, this.meta, () => {
         this.meta.set('store_id', input.storeId)
         this.meta.set('table_key', tableKey)
         this.meta.set('label', t.label)
@@ -114,7 +114,13 @@ export class TableDO extends DurableObject<Env> {
         const sessionId = this.sessionId
         const known =
           input.dinerId && input.sessionId === sessionId
-            ? sql.exec<{ id: string }>('SELECT id FROM diners WHERE id = ? AND session_id = ?', input.dinerId, sessionId).toArray()[0]
+            ? sql
+                .exec<{ id: string }>(
+                  'SELECT id FROM diners WHERE id = ? AND session_id = ?',
+                  input.dinerId,
+                  sessionId,
+                )
+                .toArray()[0]
             : undefined
         const diner: Diner = { id: known?.id ?? newId('din'), name: input.name }
         sql.exec(
@@ -142,7 +148,10 @@ export class TableDO extends DurableObject<Env> {
 
   private diners(): Diner[] {
     return this.ctx.storage.sql
-      .exec<{ id: string; name: string }>('SELECT id, name FROM diners WHERE session_id = ? ORDER BY joined_at', this.sessionId)
+      .exec<{ id: string; name: string }>(
+        'SELECT id, name FROM diners WHERE session_id = ? ORDER BY joined_at',
+        this.sessionId,
+      )
       .toArray()
       .map((r) => ({ id: r.id, name: r.name }))
   }
@@ -199,14 +208,21 @@ export class TableDO extends DurableObject<Env> {
 
   private cart(): CartLine[] {
     return this.ctx.storage.sql
-      .exec<{ json: string }>('SELECT json FROM cart WHERE session_id = ? ORDER BY added_at, line_id', this.sessionId)
+      .exec<{ json: string }>(
+        'SELECT json FROM cart WHERE session_id = ? ORDER BY added_at, line_id',
+        this.sessionId,
+      )
       .toArray()
       .map((r) => JSON.parse(r.json) as CartLine)
   }
 
   private cartLine(lineId: string): CartLine {
     const row = this.ctx.storage.sql
-      .exec<{ json: string }>('SELECT json FROM cart WHERE line_id = ? AND session_id = ?', lineId, this.sessionId)
+      .exec<{ json: string }>(
+        'SELECT json FROM cart WHERE line_id = ? AND session_id = ?',
+        lineId,
+        this.sessionId,
+      )
       .toArray()[0]
     if (!row) throw new DomainError('CART_LINE_NOT_FOUND', 'that line is no longer in the cart', { lineId })
     return JSON.parse(row.json) as CartLine
@@ -235,7 +251,12 @@ export class TableDO extends DurableObject<Env> {
     return menu
   }
 
-  async cartAdd(diner: DinerRef, menuVersion: number, req: LineRequest, opId?: string): Promise<Outcome<CartLine>> {
+  async cartAdd(
+    diner: DinerRef,
+    menuVersion: number,
+    req: LineRequest,
+    opId?: string,
+  ): Promise<Outcome<CartLine>> {
     return outcomeAsync(async () => {
       this.requireSession(diner)
       const menu = await this.menuAt(menuVersion)
@@ -252,7 +273,9 @@ export class TableDO extends DurableObject<Env> {
           l.optionIds.join(',') === r.optionIds.join(','),
       )
       if (same && same.qty + r.qty > 99)
-        throw new DomainError('INVALID_QUANTITY', 'at most 99 of one dish per line', { qty: same.qty + r.qty })
+        throw new DomainError('INVALID_QUANTITY', 'at most 99 of one dish per line', {
+          qty: same.qty + r.qty,
+        })
       const line: CartLine = same
         ? { ...same, qty: same.qty + r.qty }
         : {
@@ -277,7 +300,12 @@ export class TableDO extends DurableObject<Env> {
     })
   }
 
-  async cartQty(diner: DinerRef, lineId: string, qty: number, opId?: string): Promise<Outcome<CartLine | { removed: true }>> {
+  async cartQty(
+    diner: DinerRef,
+    lineId: string,
+    qty: number,
+    opId?: string,
+  ): Promise<Outcome<CartLine | { removed: true }>> {
     return outcomeAsync(async () => {
       this.requireSession(diner)
       if (!Number.isInteger(qty) || qty < 0 || qty > 99)
@@ -313,7 +341,8 @@ export class TableDO extends DurableObject<Env> {
   private removeLine(lineId: string, opId?: string): { removed: true } {
     this.ctx.storage.sql.exec('DELETE FROM cart WHERE line_id = ?', lineId)
     this.channel().broadcast({ type: 'cart.removed', lineIds: [lineId], ...(opId ? { opId } : {}) })
-    if (this.status === 'ordering' && this.cart().length === 0 && this.rounds().length === 0) this.setStatus('seated')
+    if (this.status === 'ordering' && this.cart().length === 0 && this.rounds().length === 0)
+      this.setStatus('seated')
     return { removed: true }
   }
 
@@ -374,7 +403,13 @@ export class TableDO extends DurableObject<Env> {
       }
       const lines = this.cart()
       if (lines.length === 0) throw new DomainError('CART_EMPTY', 'the cart is empty')
-      const roundNo = (sql.exec<{ n: number | null }>('SELECT MAX(round_no) AS n FROM rounds WHERE session_id = ?', this.sessionId).toArray()[0]?.n ?? 0) + 1
+      const roundNo =
+        (sql
+          .exec<{ n: number | null }>(
+            'SELECT MAX(round_no) AS n FROM rounds WHERE session_id = ?',
+            this.sessionId,
+          )
+          .toArray()[0]?.n ?? 0) + 1
       const rec: RoundRecord = {
         round: {
           roundNo,
@@ -384,14 +419,21 @@ export class TableDO extends DurableObject<Env> {
           paid: false,
           totalFen: 0,
           dinerId: diner.id,
-          lines: lines.map((l) => ({ name: l.name, skuName: l.skuName, optionNames: l.optionNames, qty: l.qty, note: l.note, dinerName: l.dinerName })),
+          lines: lines.map((l) => ({
+            name: l.name,
+            skuName: l.skuName,
+            optionNames: l.optionNames,
+            qty: l.qty,
+            note: l.note,
+            dinerName: l.dinerName,
+          })),
           placedAt: Date.now(),
         },
         cartLines: lines,
         note: input.note ?? '',
         menuVersion: input.menuVersion,
       }
-      this.ctx.storage.transactionSync(() => {
+      atomic(this.ctx.storage, this.meta, () => {
         this.putRound(rec, 'sending', `${diner.sessionId}:${input.idempotencyKey}`)
         sql.exec('DELETE FROM cart WHERE session_id = ?', this.sessionId)
         this.timers.set(`redrive:${roundNo}`, Date.now() + REDRIVE_MS)
@@ -409,7 +451,13 @@ export class TableDO extends DurableObject<Env> {
       idempotencyKey: `${this.tableKey}:${sessionId}:${rec.round.roundNo}`,
       mode: 'dine_in',
       menuVersion: rec.menuVersion,
-      lines: rec.cartLines.map((l) => ({ itemId: l.itemId, skuId: l.skuId, optionIds: l.optionIds, qty: l.qty, note: l.note })),
+      lines: rec.cartLines.map((l) => ({
+        itemId: l.itemId,
+        skuId: l.skuId,
+        optionIds: l.optionIds,
+        qty: l.qty,
+        note: l.note,
+      })),
       tableKey: this.tableKey,
       sessionId,
       roundNo: rec.round.roundNo,
@@ -420,8 +468,12 @@ export class TableDO extends DurableObject<Env> {
     })) as Outcome<Order>
     if (!result.ok) {
       // Refused: the round never existed; its lines go back to the cart as they were.
-      this.ctx.storage.transactionSync(() => {
-        this.ctx.storage.sql.exec('DELETE FROM rounds WHERE session_id = ? AND round_no = ?', sessionId, rec.round.roundNo)
+      atomic(this.ctx.storage, this.meta, () => {
+        this.ctx.storage.sql.exec(
+          'DELETE FROM rounds WHERE session_id = ? AND round_no = ?',
+          sessionId,
+          rec.round.roundNo,
+        )
         this.timers.clear(`redrive:${rec.round.roundNo}`)
         for (const l of rec.cartLines) this.putLine(l)
       })
@@ -438,12 +490,13 @@ export class TableDO extends DurableObject<Env> {
       paid: o.paid,
       totalFen: o.totalFen,
     }
-    this.ctx.storage.transactionSync(() => {
+    atomic(this.ctx.storage, this.meta, () => {
       this.putRound({ ...rec, round }, 'sent')
       this.timers.clear(`redrive:${rec.round.roundNo}`)
       this.channel().broadcast({ type: 'round', round })
       this.setStatus('dining')
     })
+    await this.timers.arm()
     return round
   }
 
@@ -457,8 +510,16 @@ export class TableDO extends DurableObject<Env> {
     const rec = this.rounds().find((r) => r.round.roundNo === u.roundNo)
     if (!rec || (rec.round.orderId && rec.round.orderId !== u.orderId)) return
     const r = rec.round
-    if (r.orderId === u.orderId && r.state === u.state && r.paid === u.paid && r.totalFen === u.totalFen) return
-    const round: RoundSummary = { ...r, orderId: u.orderId, state: u.state, paid: u.paid, totalFen: u.totalFen, pickupNo: u.pickupNo }
+    if (r.orderId === u.orderId && r.state === u.state && r.paid === u.paid && r.totalFen === u.totalFen)
+      return
+    const round: RoundSummary = {
+      ...r,
+      orderId: u.orderId,
+      state: u.state,
+      paid: u.paid,
+      totalFen: u.totalFen,
+      pickupNo: u.pickupNo,
+    }
     this.putRound({ ...rec, round }, 'sent')
     this.channel().broadcast({ type: 'round', round })
   }
@@ -466,14 +527,17 @@ export class TableDO extends DurableObject<Env> {
   // ---------- staff actions ----------
 
   /** Paid at the counter (pay-after-meal): the store settles the rounds, the table waits to be cleaned. */
-  async staffSettle(actor: 'owner' | 'manager' | 'waiter', actorId: string): Promise<Outcome<{ rounds: RoundSummary[] }>> {
+  async staffSettle(
+    actor: 'owner' | 'manager' | 'waiter',
+    actorId: string,
+  ): Promise<Outcome<{ rounds: RoundSummary[] }>> {
     return outcomeAsync(async () => {
-      if (!this.sessionId || this.status === 'idle') throw new DomainError('TABLE_NOT_OPEN', 'nobody is seated here')
+      if (!this.sessionId || this.status === 'idle')
+        throw new DomainError('TABLE_NOT_OPEN', 'nobody is seated here')
       const orders = unwrap(await this.store.settleSession(this.tableKey, this.sessionId, actor, actorId))
       for (const o of orders)
         if (o.roundNo && o.sessionId)
-          this.applyRoundUpdate(
-{
+          this.applyRoundUpdate({
             orderId: o.id,
             sessionId: o.sessionId,
             roundNo: o.roundNo,
@@ -492,9 +556,13 @@ export class TableDO extends DurableObject<Env> {
     return outcomeAsync(async () => {
       if (!this.storeId) throw new DomainError('TABLE_NOT_OPEN', 'nobody has sat here yet')
       const pending = this.ctx.storage.sql
-        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM rounds WHERE session_id = ? AND status = 'sending'", this.sessionId)
+        .exec<{ n: number }>(
+          "SELECT COUNT(*) AS n FROM rounds WHERE session_id = ? AND status = 'sending'",
+          this.sessionId,
+        )
         .toArray()[0]?.n
-      if (pending) throw new DomainError('CONFLICT', 'a round is still being sent to the kitchen; try again in a moment')
+      if (pending)
+        throw new DomainError('CONFLICT', 'a round is still being sent to the kitchen; try again in a moment')
       const old = this.sessionId
       for (const ws of this.ctx.getWebSockets(`s:${old}`)) {
         try {
@@ -526,7 +594,8 @@ export class TableDO extends DurableObject<Env> {
   // ---------- sockets ----------
 
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get('Upgrade') !== 'websocket') return new Response('expected a WebSocket', { status: 426 })
+    if (request.headers.get('Upgrade') !== 'websocket')
+      return new Response('expected a WebSocket', { status: 426 })
     const diner: DinerRef = {
       id: request.headers.get('x-diner-id') ?? '',
       name: decodeURIComponent(request.headers.get('x-diner-name') ?? ''),
@@ -537,7 +606,9 @@ export class TableDO extends DurableObject<Env> {
         { error: { code: 'TABLE_NOT_OPEN', message: 'this table has been cleared; scan the code again' } },
         { status: 409 },
       )
-    const { response, socket } = acceptSocket(this.ctx, ['diner', `s:${diner.sessionId}`, `d:${diner.id}`], { ...diner })
+    const { response, socket } = acceptSocket(this.ctx, ['diner', `s:${diner.sessionId}`, `d:${diner.id}`], {
+      ...diner,
+    })
     await this.refreshRounds().catch(() => undefined)
     this.channel().send(socket, { type: 'snapshot', seq: this.channel().seq, state: this.snapshotNow() })
     return response
@@ -571,7 +642,13 @@ export class TableDO extends DurableObject<Env> {
         result = await this.cartRemove(diner, m.lineId, m.opId)
         break
     }
-    if (!result.ok) ch.send(ws, { type: 'error', code: result.error.code, message: result.error.message, ...('opId' in m && m.opId ? { opId: m.opId } : {}) })
+    if (!result.ok)
+      ch.send(ws, {
+        type: 'error',
+        code: result.error.code,
+        message: result.error.message,
+        ...('opId' in m && m.opId ? { opId: m.opId } : {}),
+      })
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
@@ -585,12 +662,17 @@ export class TableDO extends DurableObject<Env> {
   // ---------- alarm: re-drive rounds the store did not answer ----------
 
   override async alarm(): Promise<void> {
+    this.timers.fired()
     for (const key of this.timers.due(Date.now())) {
       this.timers.clear(key)
       const roundNo = Number(key.split(':')[1])
       const rec = this.rounds().find((r) => r.round.roundNo === roundNo)
       const row = this.ctx.storage.sql
-        .exec<{ status: string }>('SELECT status FROM rounds WHERE session_id = ? AND round_no = ?', this.sessionId, roundNo)
+        .exec<{ status: string }>(
+          'SELECT status FROM rounds WHERE session_id = ? AND round_no = ?',
+          this.sessionId,
+          roundNo,
+        )
         .toArray()[0]
       if (!rec || row?.status !== 'sending') continue
       try {

@@ -19,7 +19,12 @@ app.route('/', adminRoutes)
 app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument(new URL(c.req.url).origin)))
 app.get('/api/docs', (c) => c.html(DOCS_HTML))
 
-app.notFound((c) => errorResponse({ code: 'NOT_FOUND', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404))
+app.notFound((c) =>
+  errorResponse(
+    { code: 'NOT_FOUND', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` },
+    404,
+  ),
+)
 
 app.onError((err) => {
   if (err instanceof DomainError) return errorResponse(err.toBody(), err.status)

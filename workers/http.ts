@@ -11,7 +11,8 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   if (!type.toLowerCase().startsWith('application/json'))
     throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'send JSON with Content-Type: application/json')
   const declared = Number(c.req.header('content-length') ?? '0')
-  if (declared > MAX_BODY_BYTES) throw new DomainError('PAYLOAD_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`)
+  if (declared > MAX_BODY_BYTES)
+    throw new DomainError('PAYLOAD_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`)
   const text = await c.req.text()
   if (new TextEncoder().encode(text).length > MAX_BODY_BYTES)
     throw new DomainError('PAYLOAD_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`)
@@ -28,7 +29,9 @@ export function parse<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> 
   const r = schema.safeParse(raw)
   if (!r.success)
     throw new DomainError('VALIDATION_FAILED', r.error.issues[0]?.message ?? 'invalid input', {
-      issues: r.error.issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+      issues: r.error.issues
+        .slice(0, 20)
+        .map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
     })
   return r.data
 }

@@ -40,7 +40,8 @@ export function openApiDocument(baseUrl: string): object {
       required: true,
       schema: { type: 'string' },
     }))
-    if (r.idempotent) params.push({ name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string' } })
+    if (r.idempotent)
+      params.push({ name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string' } })
     paths[path] ??= {}
     paths[path]![r.method] = {
       summary: r.summary,
@@ -48,17 +49,33 @@ export function openApiDocument(baseUrl: string): object {
       ...(r.auth === 'none' ? { security: [] } : { security: [{ [r.auth]: [] }] }),
       parameters: params,
       ...(r.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }),
+                },
+              },
+            },
+          }
         : {}),
       responses: {
         '200': { description: 'OK' },
-        '4XX': { description: 'Your mistake: see error.code', content: { 'application/json': { schema: errorSchema } } },
+        '4XX': {
+          description: 'Your mistake: see error.code',
+          content: { 'application/json': { schema: errorSchema } },
+        },
       },
     }
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'edge-canteen API', version: '1.0.0', description: 'Money in integer fen, time in epoch ms.' },
+    info: {
+      title: 'edge-canteen API',
+      version: '1.0.0',
+      description: 'Money in integer fen, time in epoch ms.',
+    },
     servers: [{ url: baseUrl }],
     components: {
       securitySchemes: {

@@ -2,4 +2,5 @@
 import type { Env } from './env'
 
 export const storeStub = (env: Env, storeId: string) => env.STORE.getByName(storeId)
-export const tableStub = (env: Env, storeId: string, tableKey: string) => env.TABLE.getByName(`${storeId}:${tableKey}`)
+export const tableStub = (env: Env, storeId: string, tableKey: string) =>
+  env.TABLE.getByName(`${storeId}:${tableKey}`)

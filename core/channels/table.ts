@@ -81,6 +81,11 @@ export type TableServerMessage =
   | { type: 'menu'; seq: number; menuVersion: number }
   | { type: 'error'; code: string; message: string; opId?: string }
 
+/** The one order of cart lines, on the server and on every phone: when added, then by id. */
+export function cartOrder(a: CartLine, b: CartLine): number {
+  return a.addedAt - b.addedAt || (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0)
+}
+
 /**
  * Apply a server message to a client's copy of the table. Returns 'gap' when a message was missed
  * (the client then sends `resync`). Pure: the web app and the tests share it.
@@ -97,7 +102,7 @@ export function applyTableMessage(
   switch (msg.type) {
     case 'cart.line': {
       const i = s.cart.findIndex((l) => l.lineId === msg.line.lineId)
-      s.cart = i < 0 ? [...s.cart, msg.line] : s.cart.map((l, j) => (j === i ? msg.line : l))
+      s.cart = i < 0 ? [...s.cart, msg.line].sort(cartOrder) : s.cart.map((l, j) => (j === i ? msg.line : l))
       break
     }
     case 'cart.removed':

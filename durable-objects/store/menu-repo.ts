@@ -49,7 +49,8 @@ export class MenuRepo {
   replace(categories: Category[], items: MenuItem[]): number {
     this.sql.exec('DELETE FROM categories')
     this.sql.exec('DELETE FROM items')
-    for (const c of categories) this.sql.exec('INSERT INTO categories (id, json) VALUES (?, ?)', c.id, JSON.stringify(c))
+    for (const c of categories)
+      this.sql.exec('INSERT INTO categories (id, json) VALUES (?, ?)', c.id, JSON.stringify(c))
     for (const i of items) this.putItemRow(i, categories)
     return this.bump(`replace ${categories.length} categories, ${items.length} items`)
   }
@@ -77,9 +78,12 @@ export class MenuRepo {
 
   private putItemRow(item: MenuItem, categories: Category[]): void {
     if (!categories.some((c) => c.id === item.categoryId))
-      throw new DomainError('VALIDATION_FAILED', `no category ${item.categoryId}`, { categoryId: item.categoryId })
+      throw new DomainError('VALIDATION_FAILED', `no category ${item.categoryId}`, {
+        categoryId: item.categoryId,
+      })
     const skuIds = new Set(item.skus.map((s) => s.id))
-    if (skuIds.size !== item.skus.length) throw new DomainError('VALIDATION_FAILED', `${item.name}: duplicate SKU ids`)
+    if (skuIds.size !== item.skus.length)
+      throw new DomainError('VALIDATION_FAILED', `${item.name}: duplicate SKU ids`)
     const optionIds = item.optionGroups.flatMap((g) => g.options.map((o) => o.id))
     if (new Set(optionIds).size !== optionIds.length)
       throw new DomainError('VALIDATION_FAILED', `${item.name}: duplicate option ids`)
@@ -94,7 +98,11 @@ export class MenuRepo {
     if (!this.menu().items.some((i) => i.id === itemId))
       throw new DomainError('UNKNOWN_ITEM', `no dish ${itemId}`, { itemId })
     if (soldOut)
-      this.sql.exec('INSERT INTO sold_out (item_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING', itemId, Date.now())
+      this.sql.exec(
+        'INSERT INTO sold_out (item_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING',
+        itemId,
+        Date.now(),
+      )
     else this.sql.exec('DELETE FROM sold_out WHERE item_id = ?', itemId)
   }
 
@@ -113,7 +121,8 @@ export class MenuRepo {
 
   replaceStock(stock: Record<string, number>): void {
     this.sql.exec('DELETE FROM stock')
-    for (const [sku, n] of Object.entries(stock)) this.sql.exec('INSERT INTO stock (sku_id, on_hand) VALUES (?, ?)', sku, n)
+    for (const [sku, n] of Object.entries(stock))
+      this.sql.exec('INSERT INTO stock (sku_id, on_hand) VALUES (?, ?)', sku, n)
   }
 
   availability(): Availability {
@@ -176,7 +185,8 @@ export class MenuRepo {
 
   /** A sold order that is rejected or cancelled puts its units back on the shelf. */
   restock(needs: StockNeed[]): void {
-    for (const n of needs) this.sql.exec('UPDATE stock SET on_hand = on_hand + ? WHERE sku_id = ?', n.qty, n.skuId)
+    for (const n of needs)
+      this.sql.exec('UPDATE stock SET on_hand = on_hand + ? WHERE sku_id = ?', n.qty, n.skuId)
   }
 
   expiredReservations(now: number): string[] {

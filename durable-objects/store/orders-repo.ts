@@ -21,11 +21,19 @@ export class OrdersRepo {
   }
 
   byIdempotencyKey(key: string): Order | undefined {
-    const row = this.sql.exec<{ order_id: string }>('SELECT order_id FROM idempotency WHERE key = ?', key).toArray()[0]
+    const row = this.sql
+      .exec<{ order_id: string }>('SELECT order_id FROM idempotency WHERE key = ?', key)
+      .toArray()[0]
     return row ? this.get(row.order_id) : undefined
   }
 
-  list(filter: { states?: OrderState[]; since?: number; tableKey?: string; sessionId?: string; limit?: number }): Order[] {
+  list(filter: {
+    states?: OrderState[]
+    since?: number
+    tableKey?: string
+    sessionId?: string
+    limit?: number
+  }): Order[] {
     const where: string[] = []
     const args: (string | number)[] = []
     if (filter.states?.length) {
@@ -59,6 +67,7 @@ export class OrdersRepo {
       order.id,
       order.createdAt,
     )
+    const json = JSON.stringify(order)
     this.sql.exec(
       'INSERT INTO orders (id, state, table_key, session_id, created_at, updated_at, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
       order.id,
@@ -67,9 +76,9 @@ export class OrdersRepo {
       order.sessionId ?? null,
       order.createdAt,
       order.updatedAt,
-      JSON.stringify(order),
+      json,
     )
-    return this.record(order, 'create', null, actor, actorId, undefined, 'order.created')
+    return this.record(order, json, 'create', null, actor, actorId, undefined, 'order.created')
   }
 
   /** Save a changed order (version bumped by the caller's `next`) and record the event that changed it. */
@@ -81,18 +90,21 @@ export class OrdersRepo {
     actorId: string,
     reason?: string,
   ): OrderEventRecord {
+    const json = JSON.stringify(order)
     this.sql.exec(
       'UPDATE orders SET state = ?, updated_at = ?, json = ? WHERE id = ?',
       order.state,
       order.updatedAt,
-      JSON.stringify(order),
+      json,
       order.id,
     )
-    return this.record(order, event, from, actor, actorId, reason, 'order.event')
+    return this.record(order, json, event, from, actor, actorId, reason, 'order.event')
   }
 
+  /** `orderJson` is the order already serialized once for its row; the outbox reuses it. */
   private record(
     order: Order,
+    orderJson: string,
     event: OrderEvent | 'create',
     from: OrderState | null,
     actor: Actor,
@@ -113,14 +125,16 @@ export class OrdersRepo {
       at: order.updatedAt,
       ...(reason ? { reason } : {}),
     }
-    this.sql.exec('INSERT INTO order_events (id, order_id, json) VALUES (?, ?, ?)', ev.id, ev.orderId, JSON.stringify(ev))
+    const evJson = JSON.stringify(ev)
+    this.sql.exec('INSERT INTO order_events (id, order_id, json) VALUES (?, ?, ?)', ev.id, ev.orderId, evJson)
+    // payload is `{ event, order }` (core/outbox.ts OutboxPayload), assembled from the two serialized parts.
     this.sql.exec(
       'INSERT INTO outbox (id, kind, created_at, attempts, next_at, payload) VALUES (?, ?, ?, 0, ?, ?)',
       ev.id,
       kind,
       ev.at,
       ev.at,
-      JSON.stringify({ event: ev, order }),
+      `{"event":${evJson},"order":${orderJson}}`,
     )
     return ev
   }
@@ -142,7 +156,14 @@ export class OrdersRepo {
         limit,
       )
       .toArray()
-      .map((r) => ({ id: r.id, kind: r.kind, storeId: '', createdAt: r.created_at, attempts: r.attempts, payload: r.payload }))
+      .map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        storeId: '',
+        createdAt: r.created_at,
+        attempts: r.attempts,
+        payload: r.payload,
+      }))
   }
   outboxRemove(ids: string[]): void {
     for (const id of ids) this.sql.exec('DELETE FROM outbox WHERE id = ?', id)
@@ -157,7 +178,9 @@ export class OrdersRepo {
       )
   }
   outboxNextDue(): number | null {
-    return this.sql.exec<{ at: number | null }>('SELECT MIN(next_at) AS at FROM outbox').toArray()[0]?.at ?? null
+    return (
+      this.sql.exec<{ at: number | null }>('SELECT MIN(next_at) AS at FROM outbox').toArray()[0]?.at ?? null
+    )
   }
   outboxSize(): number {
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').toArray()[0]?.n ?? 0

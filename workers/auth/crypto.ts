@@ -9,7 +9,9 @@ export function b64urlEncode(bytes: Uint8Array): string {
 export function b64urlDecode(text: string): Uint8Array<ArrayBuffer> {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('not base64url')
   const s = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4))
-  return Uint8Array.from(s, (c) => c.charCodeAt(0))
+  const out = new Uint8Array(s.length)
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i)
+  return out
 }
 
 export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -25,9 +27,13 @@ const keys = new Map<string, Promise<CryptoKey>>()
 export function hmacKey(secret: string): Promise<CryptoKey> {
   let k = keys.get(secret)
   if (!k) {
-    k = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-    ])
+    k = crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign'],
+    )
     keys.set(secret, k)
   }
   return k

@@ -18,12 +18,25 @@ async function tableLinks(env: Env, storeId: string) {
   return Promise.all(
     tables.map(async (t) => {
       const code = await signTableCode(env.TABLE_CODE_SECRET, makeTableCode(storeId, t.areaNo, t.tableNo))
-      return { tableKey: t.tableKey, label: t.label, areaName: t.areaName, code, url: `${env.PUBLIC_BASE_URL}/t/${code}` }
+      return {
+        tableKey: t.tableKey,
+        label: t.label,
+        areaName: t.areaName,
+        code,
+        url: `${env.PUBLIC_BASE_URL}/t/${code}`,
+      }
     }),
   )
 }
 
-describe({ method: 'put', path: '/api/v1/admin/stores/:storeId', summary: 'create or replace a store (menu, stock, tables, staff)', tag: 'admin', auth: 'admin', body: StoreSetupSchema })
+describe({
+  method: 'put',
+  path: '/api/v1/admin/stores/:storeId',
+  summary: 'create or replace a store (menu, stock, tables, staff)',
+  tag: 'admin',
+  auth: 'admin',
+  body: StoreSetupSchema,
+})
 adminRoutes.put('/api/v1/admin/stores/:storeId', async (c) => {
   const storeId = parse(StoreIdSchema, c.req.param('storeId'))
   const setup = await readJson(c, StoreSetupSchema)
@@ -39,9 +52,16 @@ adminRoutes.put('/api/v1/admin/stores/:storeId', async (c) => {
   return c.json({ storeId, menuVersion, tables: await tableLinks(c.env, storeId) })
 })
 
-describe({ method: 'get', path: '/api/v1/admin/stores/:storeId/tables', summary: 'table QR codes and links', tag: 'admin', auth: 'admin' })
+describe({
+  method: 'get',
+  path: '/api/v1/admin/stores/:storeId/tables',
+  summary: 'table QR codes and links',
+  tag: 'admin',
+  auth: 'admin',
+})
 adminRoutes.get('/api/v1/admin/stores/:storeId/tables', async (c) => {
   const storeId = parse(StoreIdSchema, c.req.param('storeId'))
-  if (!(await storeStub(c.env, storeId).exists())) throw new DomainError('STORE_NOT_FOUND', `no store ${storeId}`)
+  if (!(await storeStub(c.env, storeId).exists()))
+    throw new DomainError('STORE_NOT_FOUND', `no store ${storeId}`)
   return c.json({ tables: await tableLinks(c.env, storeId) })
 })
