@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config'
+import { ciReport } from './vitest.shared'
 
 // Real Chromium against a throwaway `wrangler dev` (see test/browser/support.ts). Each file starts its own
 // server and browser in beforeAll, so files run one after another and hooks get time for a cold start.
 export default defineConfig({
   test: {
+    ...ciReport('browser'),
     environment: 'node',
     include: ['test/browser/**/*.test.ts'],
     fileParallelism: false,

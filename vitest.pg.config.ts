@@ -3,9 +3,11 @@
 //   npx vitest run --config vitest.pg.config.ts
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx vitest run --config vitest.pg.config.ts
 import { defineConfig } from 'vitest/config'
+import { ciReport } from './vitest.shared'
 
 export default defineConfig({
   test: {
+    ...ciReport('pg'),
     environment: 'node',
     include: ['test/postgres/**/*.test.ts'],
     // PGlite boots in a few seconds (WASM) and every write opens a WebSocket and a Postgres session.

@@ -1,5 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
+import { ciReport } from './vitest.shared'
 
 // Worker + Durable Objects in workerd, configured from wrangler.toml. Secrets below are TEST FIXTURES.
 export default defineConfig({
@@ -16,5 +17,10 @@ export default defineConfig({
       },
     }),
   ],
-  test: { include: ['test/workers/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
+  test: {
+    ...ciReport('workers'),
+    include: ['test/workers/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
 })

@@ -1,7 +1,7 @@
 // Test client: talks to the Worker through its real fetch handler, like a phone or a browser would.
 import { SELF } from 'cloudflare:test'
-import { ADMIN, testStore } from './fixtures'
 import type { StoreSetup } from '../../core/store'
+import { ADMIN, testStore } from './fixtures'
 
 export const BASE = 'http://example.test'
 
@@ -40,12 +40,17 @@ export async function seedStore(storeId: string, setup: StoreSetup = testStore()
 }
 
 export async function login(storeId: string, username = 'owner'): Promise<string> {
-  const r = await api('POST', `/api/v1/stores/${storeId}/login`, { body: { username, password: 'fixture-pass-1' } })
+  const r = await api('POST', `/api/v1/stores/${storeId}/login`, {
+    body: { username, password: 'fixture-pass-1' },
+  })
   if (r.status !== 200) throw new Error(`login failed: ${r.status} ${JSON.stringify(r.json)}`)
   return r.json.token
 }
 
-export async function join(code: string, name = '小明'): Promise<{ token: string; diner: { id: string }; sessionId: string }> {
+export async function join(
+  code: string,
+  name = '小明',
+): Promise<{ token: string; diner: { id: string }; sessionId: string }> {
   const r = await api('POST', `/api/v1/tables/${code}/join`, { body: { name } })
   if (r.status !== 200) throw new Error(`join failed: ${r.status} ${JSON.stringify(r.json)}`)
   return r.json
@@ -64,7 +69,9 @@ export const idemKey = () => `test-key-${Date.now()}-${++keyN}`
 
 /** Open a socket through the Worker and collect its messages. */
 export async function socket(path: string, token: string) {
-  const res = await SELF.fetch(`${BASE}${path}?token=${encodeURIComponent(token)}`, { headers: { Upgrade: 'websocket' } })
+  const res = await SELF.fetch(`${BASE}${path}?token=${encodeURIComponent(token)}`, {
+    headers: { Upgrade: 'websocket' },
+  })
   const ws = res.webSocket
   if (!ws) throw new Error(`no socket: ${res.status} ${await res.text()}`)
   ws.accept()
@@ -74,10 +81,11 @@ export async function socket(path: string, token: string) {
     if (typeof e.data !== 'string' || e.data === 'pong') return
     const m = JSON.parse(e.data)
     messages.push(m)
-    for (const w of [...waiters]) if (w.pred(m)) {
-      waiters.splice(waiters.indexOf(w), 1)
-      w.resolve(m)
-    }
+    for (const w of [...waiters])
+      if (w.pred(m)) {
+        waiters.splice(waiters.indexOf(w), 1)
+        w.resolve(m)
+      }
   })
   return {
     ws,
@@ -87,7 +95,10 @@ export async function socket(path: string, token: string) {
       const found = messages.find(pred)
       if (found) return Promise.resolve(found)
       return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no matching message; got ${JSON.stringify(messages.map((m) => m.type))}`)), timeoutMs)
+        const t = setTimeout(
+          () => reject(new Error(`no matching message; got ${JSON.stringify(messages.map((m) => m.type))}`)),
+          timeoutMs,
+        )
         waiters.push({ pred, resolve: (m) => (clearTimeout(t), resolve(m)) })
       })
     },

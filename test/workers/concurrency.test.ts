@@ -1,7 +1,7 @@
 // Many phones at once: one shared cart converges; stock never oversells.
-import { runDurableObjectAlarm, runInDurableObject, env } from 'cloudflare:test'
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { type TableSnapshot, applyTableMessage } from '../../core/channels/table'
+import { applyTableMessage, type TableSnapshot } from '../../core/channels/table'
 import { api, idemKey, join, line, login, seedStore, socket } from './client'
 import { testStore } from './fixtures'
 
@@ -14,9 +14,14 @@ describe('concurrency', () => {
     await Promise.all(sockets.map((s) => s.next((m) => m.type === 'snapshot')))
 
     // Every diner adds a dish, then changes quantities of lines they have seen, all at once.
-    sockets.forEach((s, i) =>
-      s.send({ type: 'cart.add', opId: `a${i}`, menuVersion: store.menuVersion, line: line(i % 2 ? 'rice' : 'tea', i % 2 ? 'bowl' : 'cup', 1, [], `n${i}`) }),
-    )
+    sockets.forEach((s, i) => {
+      s.send({
+        type: 'cart.add',
+        opId: `a${i}`,
+        menuVersion: store.menuVersion,
+        line: line(i % 2 ? 'rice' : 'tea', i % 2 ? 'bowl' : 'cup', 1, [], `n${i}`),
+      })
+    })
     await Promise.all(sockets.map((s, i) => s.next((m) => m.type === 'cart.line' && m.opId === `a${i}`)))
     const lines = (await api('GET', '/api/v1/table', { token: diners[0]!.token })).json.cart
     expect(lines).toHaveLength(50)
@@ -33,7 +38,8 @@ describe('concurrency', () => {
       }),
     )
     const server = (await api('GET', '/api/v1/table', { token: diners[0]!.token })).json as TableSnapshot
-    const seqOf = (s: (typeof sockets)[number]) => Math.max(...s.messages.filter((m) => typeof m.seq === 'number').map((m) => m.seq))
+    const seqOf = (s: (typeof sockets)[number]) =>
+      Math.max(...s.messages.filter((m) => typeof m.seq === 'number').map((m) => m.seq))
     const target = Math.max(...sockets.map(seqOf))
     await Promise.all(sockets.map((s) => s.next((m) => m.seq === target, 10_000)))
     for (const s of sockets) {
@@ -46,17 +52,28 @@ describe('concurrency', () => {
       }
       expect(state!.cart).toEqual(server.cart)
     }
-    sockets.forEach((s) => s.close())
+    for (const s of sockets) s.close()
   })
 
   it('200 simultaneous orders for 10 units: exactly 10 succeed, stock never negative', async () => {
     const store = await seedStore('302', testStore({}, 200))
     const diners = await Promise.all(store.tables.map((t) => join(t.code)))
     await Promise.all(
-      diners.map((d) => api('POST', '/api/v1/table/cart', { token: d.token, body: { menuVersion: store.menuVersion, line: line('duck', 'half', 1) } })),
+      diners.map((d) =>
+        api('POST', '/api/v1/table/cart', {
+          token: d.token,
+          body: { menuVersion: store.menuVersion, line: line('duck', 'half', 1) },
+        }),
+      ),
     )
     const results = await Promise.all(
-      diners.map((d) => api('POST', '/api/v1/table/rounds', { token: d.token, headers: { 'idempotency-key': idemKey() }, body: { menuVersion: store.menuVersion } })),
+      diners.map((d) =>
+        api('POST', '/api/v1/table/rounds', {
+          token: d.token,
+          headers: { 'idempotency-key': idemKey() },
+          body: { menuVersion: store.menuVersion },
+        }),
+      ),
     )
     const ok = results.filter((r) => r.status === 201)
     const refused = results.filter((r) => r.status === 409)
@@ -72,10 +89,16 @@ describe('concurrency', () => {
     expect((await api('GET', '/api/v1/table', { token: loser.token })).json.cart).toHaveLength(1)
     // A rejected round puts its unit back on the shelf.
     const first = ok[0]!.json.round.orderId
-    const rej = await api('POST', `/api/v1/stores/302/orders/${first}/events`, { token: owner, body: { event: 'reject', reason: '卖完了' } })
+    const rej = await api('POST', `/api/v1/stores/302/orders/${first}/events`, {
+      token: owner,
+      body: { event: 'reject', reason: '卖完了' },
+    })
     expect(rej.json.state).toBe('REJECTED')
     expect((await api('GET', '/api/v1/stores/302/board', { token: owner })).json.remaining.half).toBe(1)
-    const noReason = await api('POST', `/api/v1/stores/302/orders/${ok[1]!.json.round.orderId}/events`, { token: owner, body: { event: 'reject' } })
+    const noReason = await api('POST', `/api/v1/stores/302/orders/${ok[1]!.json.round.orderId}/events`, {
+      token: owner,
+      body: { event: 'reject' },
+    })
     expect(noReason.status).toBe(400)
   }, 120_000) // 600 requests over 200 objects: the vitest pool's per-object overhead grows with the count
 })
@@ -84,8 +107,15 @@ describe('alarms', () => {
   it('an unpaid pay-first order closes after its window and releases its reservation', async () => {
     const store = await seedStore('303', testStore({ payMode: 'pay_first' }))
     const d = await join(store.tables[0]!.code)
-    await api('POST', '/api/v1/table/cart', { token: d.token, body: { menuVersion: store.menuVersion, line: line('duck', 'half', 3) } })
-    const sent = await api('POST', '/api/v1/table/rounds', { token: d.token, headers: { 'idempotency-key': idemKey() }, body: { menuVersion: store.menuVersion } })
+    await api('POST', '/api/v1/table/cart', {
+      token: d.token,
+      body: { menuVersion: store.menuVersion, line: line('duck', 'half', 3) },
+    })
+    const sent = await api('POST', '/api/v1/table/rounds', {
+      token: d.token,
+      headers: { 'idempotency-key': idemKey() },
+      body: { menuVersion: store.menuVersion },
+    })
     expect(sent.json.round.state).toBe('PENDING_PAYMENT')
     const owner = await login('303')
     expect((await api('GET', '/api/v1/stores/303/board', { token: owner })).json.remaining.half).toBe(7)
@@ -106,10 +136,20 @@ describe('alarms', () => {
   it('paying at the counter turns the reservation into a sale', async () => {
     const store = await seedStore('304', testStore({ payMode: 'pay_first', autoAccept: true }))
     const d = await join(store.tables[0]!.code)
-    await api('POST', '/api/v1/table/cart', { token: d.token, body: { menuVersion: store.menuVersion, line: line('duck', 'half', 2) } })
-    const sent = await api('POST', '/api/v1/table/rounds', { token: d.token, headers: { 'idempotency-key': idemKey() }, body: { menuVersion: store.menuVersion } })
+    await api('POST', '/api/v1/table/cart', {
+      token: d.token,
+      body: { menuVersion: store.menuVersion, line: line('duck', 'half', 2) },
+    })
+    const sent = await api('POST', '/api/v1/table/rounds', {
+      token: d.token,
+      headers: { 'idempotency-key': idemKey() },
+      body: { menuVersion: store.menuVersion },
+    })
     const waiter = await login('304', 'waiter')
-    const paid = await api('POST', `/api/v1/stores/304/orders/${sent.json.round.orderId}/events`, { token: waiter, body: { event: 'pay' } })
+    const paid = await api('POST', `/api/v1/stores/304/orders/${sent.json.round.orderId}/events`, {
+      token: waiter,
+      body: { event: 'pay' },
+    })
     expect(paid.json).toMatchObject({ paid: true, state: 'ACCEPTED' }) // auto-accept after payment
     const stub = env.STORE.getByName('304')
     await runInDurableObject(stub, (_i, state) => {
@@ -124,8 +164,15 @@ describe('alarms', () => {
   it('keeps every history row in the outbox while no database is configured', async () => {
     const store = await seedStore('305')
     const d = await join(store.tables[0]!.code)
-    await api('POST', '/api/v1/table/cart', { token: d.token, body: { menuVersion: store.menuVersion, line: line('rice', 'bowl', 1) } })
-    await api('POST', '/api/v1/table/rounds', { token: d.token, headers: { 'idempotency-key': idemKey() }, body: { menuVersion: store.menuVersion } })
+    await api('POST', '/api/v1/table/cart', {
+      token: d.token,
+      body: { menuVersion: store.menuVersion, line: line('rice', 'bowl', 1) },
+    })
+    await api('POST', '/api/v1/table/rounds', {
+      token: d.token,
+      headers: { 'idempotency-key': idemKey() },
+      body: { menuVersion: store.menuVersion },
+    })
     expect(await env.STORE.getByName('305').outboxSize()).toBe(2) // create + submit_unpaid
   })
 })

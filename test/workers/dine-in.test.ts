@@ -16,7 +16,10 @@ describe('dine-in scan-to-order', () => {
     })
     expect(add.status).toBe(201)
     expect(add.json).toMatchObject({ dinerName: '小红', qty: 2, unitPriceFen: 3100 })
-    await api('POST', '/api/v1/table/cart', { token: bob.token, body: { menuVersion: store.menuVersion, line: line('rice', 'bowl', 2) } })
+    await api('POST', '/api/v1/table/cart', {
+      token: bob.token,
+      body: { menuVersion: store.menuVersion, line: line('rice', 'bowl', 2) },
+    })
 
     const table = await api('GET', '/api/v1/table', { token: bob.token })
     expect(table.json.cart.map((l: any) => [l.name, l.dinerName, l.qty])).toEqual([
@@ -26,16 +29,31 @@ describe('dine-in scan-to-order', () => {
     expect(table.json.status).toBe('ordering')
 
     const key = idemKey()
-    const sent = await api('POST', '/api/v1/table/rounds', { token: bob.token, headers: { 'idempotency-key': key }, body: { menuVersion: store.menuVersion } })
+    const sent = await api('POST', '/api/v1/table/rounds', {
+      token: bob.token,
+      headers: { 'idempotency-key': key },
+      body: { menuVersion: store.menuVersion },
+    })
     expect(sent.status).toBe(201)
     expect(sent.json.round).toMatchObject({ roundNo: 1, state: 'PLACED', totalFen: 2 * 3100 + 2 * 200 })
     // A retry with the same key is the same round, not a second order.
-    const again = await api('POST', '/api/v1/table/rounds', { token: bob.token, headers: { 'idempotency-key': key }, body: { menuVersion: store.menuVersion } })
+    const again = await api('POST', '/api/v1/table/rounds', {
+      token: bob.token,
+      headers: { 'idempotency-key': key },
+      body: { menuVersion: store.menuVersion },
+    })
     expect(again.json.round.orderId).toBe(sent.json.round.orderId)
 
     // 加菜: only the new line goes in round 2.
-    await api('POST', '/api/v1/table/cart', { token: alice.token, body: { menuVersion: store.menuVersion, line: line('tea', 'pot', 1) } })
-    const round2 = await api('POST', '/api/v1/table/rounds', { token: alice.token, headers: { 'idempotency-key': idemKey() }, body: { menuVersion: store.menuVersion } })
+    await api('POST', '/api/v1/table/cart', {
+      token: alice.token,
+      body: { menuVersion: store.menuVersion, line: line('tea', 'pot', 1) },
+    })
+    const round2 = await api('POST', '/api/v1/table/rounds', {
+      token: alice.token,
+      headers: { 'idempotency-key': idemKey() },
+      body: { menuVersion: store.menuVersion },
+    })
     expect(round2.json.round.roundNo).toBe(2)
     expect(round2.json.round.lines.map((l: any) => l.name)).toEqual(['柠檬茶'])
 
@@ -46,7 +64,10 @@ describe('dine-in scan-to-order', () => {
 
     const orderId = sent.json.round.orderId
     for (const event of ['accept', 'start_cooking', 'ready', 'serve']) {
-      const r = await api('POST', `/api/v1/stores/101/orders/${orderId}/events`, { token: owner, body: { event } })
+      const r = await api('POST', `/api/v1/stores/101/orders/${orderId}/events`, {
+        token: owner,
+        body: { event },
+      })
       expect(r.status, `${event}: ${JSON.stringify(r.json)}`).toBe(200)
     }
     const view = await api('GET', '/api/v1/table', { token: alice.token })
@@ -57,14 +78,29 @@ describe('dine-in scan-to-order', () => {
     expect(early.status).toBe(409)
     const o2 = round2.json.round.orderId
     for (const event of ['accept', 'ready', 'serve'])
-      expect((await api('POST', `/api/v1/stores/101/orders/${o2}/events`, { token: owner, body: { event } })).status).toBe(200)
+      expect(
+        (await api('POST', `/api/v1/stores/101/orders/${o2}/events`, { token: owner, body: { event } }))
+          .status,
+      ).toBe(200)
     const settled = await api('POST', `/api/v1/stores/101/tables/${a01.tableKey}/settle`, { token: owner })
     expect(settled.status).toBe(200)
     expect(settled.json.rounds.every((r: any) => r.paid && r.state === 'COMPLETED')).toBe(true)
 
     const events = await api('GET', `/api/v1/stores/101/orders/${orderId}/events`, { token: owner })
-    expect(events.json.map((e: any) => e.event)).toEqual(['create', 'submit_unpaid', 'accept', 'start_cooking', 'ready', 'serve', 'pay', 'complete'])
-    expect(events.json.find((e: any) => e.event === 'accept')).toMatchObject({ actor: 'owner', actorId: 'owner' })
+    expect(events.json.map((e: any) => e.event)).toEqual([
+      'create',
+      'submit_unpaid',
+      'accept',
+      'start_cooking',
+      'ready',
+      'serve',
+      'pay',
+      'complete',
+    ])
+    expect(events.json.find((e: any) => e.event === 'accept')).toMatchObject({
+      actor: 'owner',
+      actorId: 'owner',
+    })
 
     const tables = await api('GET', '/api/v1/stores/101/tables', { token: owner })
     expect(tables.json.tables.find((t: any) => t.tableKey === a01.tableKey).status).toBe('to_clean')
@@ -93,7 +129,12 @@ describe('dine-in scan-to-order', () => {
     const staffWs = await socket('/api/v1/stores/102/ws', owner)
     await staffWs.next((m) => m.type === 'snapshot')
 
-    sa.send({ type: 'cart.add', opId: 'op1', menuVersion: store.menuVersion, line: line('tea', 'cup', 1, ['less']) })
+    sa.send({
+      type: 'cart.add',
+      opId: 'op1',
+      menuVersion: store.menuVersion,
+      line: line('tea', 'cup', 1, ['less']),
+    })
     const seen = await sb.next((m) => m.type === 'cart.line')
     expect(seen.line).toMatchObject({ dinerName: 'A', name: '柠檬茶', optionNames: ['少糖'] })
     expect(seen.seq).toBeGreaterThan(snapA.seq)
@@ -106,13 +147,20 @@ describe('dine-in scan-to-order', () => {
     const err = await sa.next((m) => m.type === 'error')
     expect(err.code).toBe('UNKNOWN_ITEM')
 
-    const sent = await api('POST', '/api/v1/table/rounds', { token: b.token, headers: { 'idempotency-key': idemKey() }, body: { menuVersion: store.menuVersion } })
+    const sent = await api('POST', '/api/v1/table/rounds', {
+      token: b.token,
+      headers: { 'idempotency-key': idemKey() },
+      body: { menuVersion: store.menuVersion },
+    })
     expect(sent.status).toBe(201)
     const alert = await staffWs.next((m) => m.type === 'order' && m.alert)
     expect(alert.order).toMatchObject({ state: 'PLACED', tableLabel: 'A02', roundNo: 1 })
     await sa.next((m) => m.type === 'round' && m.round.state === 'PLACED')
 
-    await api('POST', `/api/v1/stores/102/orders/${alert.order.id}/events`, { token: owner, body: { event: 'accept' } })
+    await api('POST', `/api/v1/stores/102/orders/${alert.order.id}/events`, {
+      token: owner,
+      body: { event: 'accept' },
+    })
     const live = await sb.next((m) => m.type === 'round' && m.round.state === 'ACCEPTED')
     expect(live.round.orderId).toBe(alert.order.id)
 
@@ -129,11 +177,17 @@ describe('dine-in scan-to-order', () => {
     const ws = await socket('/api/v1/table/ws', d.token)
     await ws.next((m) => m.type === 'snapshot')
     const kitchen = await login('103', 'kitchen')
-    const r = await api('POST', '/api/v1/stores/103/menu/items/mapo/sold-out', { token: kitchen, body: { soldOut: true } })
+    const r = await api('POST', '/api/v1/stores/103/menu/items/mapo/sold-out', {
+      token: kitchen,
+      body: { soldOut: true },
+    })
     expect(r.status).toBe(200)
     const msg = await ws.next((m) => m.type === 'sold_out')
     expect(msg.soldOut).toEqual(['mapo'])
-    const add = await api('POST', '/api/v1/table/cart', { token: d.token, body: { menuVersion: store.menuVersion, line: line('mapo', 'std', 1, ['mild']) } })
+    const add = await api('POST', '/api/v1/table/cart', {
+      token: d.token,
+      body: { menuVersion: store.menuVersion, line: line('mapo', 'std', 1, ['mild']) },
+    })
     expect(add.status).toBe(409)
     expect(add.json.error.code).toBe('ITEM_SOLD_OUT')
     ws.close()

@@ -26,8 +26,26 @@ export function testStore(overrides: Partial<StoreSetup['settings']> = {}, table
           description: '',
           skus: [{ id: 'std', name: '标准', priceFen: 2800, packagingFeeFen: 100 }],
           optionGroups: [
-            { id: 'spice', name: '辣度', min: 1, max: 1, options: [{ id: 'mild', name: '微辣', priceFen: 0 }, { id: 'hot', name: '特辣', priceFen: 0 }] },
-            { id: 'extra', name: '加料', min: 0, max: 2, options: [{ id: 'egg', name: '加蛋', priceFen: 300 }, { id: 'beef', name: '加牛肉末', priceFen: 500 }] },
+            {
+              id: 'spice',
+              name: '辣度',
+              min: 1,
+              max: 1,
+              options: [
+                { id: 'mild', name: '微辣', priceFen: 0 },
+                { id: 'hot', name: '特辣', priceFen: 0 },
+              ],
+            },
+            {
+              id: 'extra',
+              name: '加料',
+              min: 0,
+              max: 2,
+              options: [
+                { id: 'egg', name: '加蛋', priceFen: 300 },
+                { id: 'beef', name: '加牛肉末', priceFen: 500 },
+              ],
+            },
           ],
           allergens: ['大豆'],
           prepMinutes: 12,
@@ -59,7 +77,15 @@ export function testStore(overrides: Partial<StoreSetup['settings']> = {}, table
             { id: 'cup', name: '杯', priceFen: 800, memberPriceFen: 600, packagingFeeFen: 0 },
             { id: 'pot', name: '壶', priceFen: 2000, packagingFeeFen: 0 },
           ],
-          optionGroups: [{ id: 'sugar', name: '甜度', min: 0, max: 1, options: [{ id: 'less', name: '少糖', priceFen: 0 }] }],
+          optionGroups: [
+            {
+              id: 'sugar',
+              name: '甜度',
+              min: 0,
+              max: 1,
+              options: [{ id: 'less', name: '少糖', priceFen: 0 }],
+            },
+          ],
           allergens: [],
           prepMinutes: 3,
           station: 'bar',
