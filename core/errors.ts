@@ -54,7 +54,9 @@ export class DomainError extends Error {
     return ERROR_STATUS[this.code]
   }
   toBody(): ErrorBody {
-    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message }
+    return this.details
+      ? { code: this.code, message: this.message, details: this.details }
+      : { code: this.code, message: this.message }
   }
 }
 

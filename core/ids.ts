@@ -5,7 +5,11 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 
 export type IdPrefix = 'ord' | 'evt' | 'rnd' | 'din' | 'stf' | 'ses' | 'job' | 'rfd' | 'pay' | 'led' | 'lin'
 
-export function newId(prefix: IdPrefix, now = Date.now(), random: (n: number) => Uint8Array = randomBytes): string {
+export function newId(
+  prefix: IdPrefix,
+  now = Date.now(),
+  random: (n: number) => Uint8Array = randomBytes,
+): string {
   let time = ''
   let t = now
   for (let i = 0; i < 10; i++) {

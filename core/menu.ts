@@ -113,12 +113,18 @@ export function findItem(menu: Menu, itemId: string): MenuItem | undefined {
 /** Check a requested line against the menu and price it per unit. Throws DomainError on anything invalid. */
 export function resolveLine(menu: Menu, req: LineRequest, availability?: Availability): ResolvedLine {
   if (!Number.isInteger(req.qty) || req.qty < 1 || req.qty > 99)
-    throw new DomainError('INVALID_QUANTITY', 'quantity must be a whole number from 1 to 99', { qty: req.qty })
+    throw new DomainError('INVALID_QUANTITY', 'quantity must be a whole number from 1 to 99', {
+      qty: req.qty,
+    })
   const item = findItem(menu, req.itemId)
-  if (!item) throw new DomainError('UNKNOWN_ITEM', `no dish ${req.itemId} on this menu`, { itemId: req.itemId })
+  if (!item)
+    throw new DomainError('UNKNOWN_ITEM', `no dish ${req.itemId} on this menu`, { itemId: req.itemId })
   const sku = item.skus.find((s) => s.id === req.skuId)
   if (!sku)
-    throw new DomainError('UNKNOWN_SKU', `${item.name} has no spec ${req.skuId}`, { itemId: item.id, skuId: req.skuId })
+    throw new DomainError('UNKNOWN_SKU', `${item.name} has no spec ${req.skuId}`, {
+      itemId: item.id,
+      skuId: req.skuId,
+    })
   if (availability?.soldOut.includes(item.id))
     throw new DomainError('ITEM_SOLD_OUT', `${item.name} is sold out`, { itemId: item.id })
 
@@ -127,7 +133,11 @@ export function resolveLine(menu: Menu, req: LineRequest, availability?: Availab
     throw new DomainError('INVALID_OPTIONS', 'an option was chosen twice', { itemId: item.id })
   const known = new Set(item.optionGroups.flatMap((g) => g.options.map((o) => o.id)))
   for (const o of chosen)
-    if (!known.has(o)) throw new DomainError('INVALID_OPTIONS', `${item.name} has no option ${o}`, { itemId: item.id, optionId: o })
+    if (!known.has(o))
+      throw new DomainError('INVALID_OPTIONS', `${item.name} has no option ${o}`, {
+        itemId: item.id,
+        optionId: o,
+      })
 
   let optionFen = 0
   const optionNames: string[] = []

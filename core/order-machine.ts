@@ -53,10 +53,25 @@ export const ORDER_EVENTS = [
 ] as const
 export type OrderEvent = (typeof ORDER_EVENTS)[number]
 
-export const ACTORS = ['diner', 'owner', 'manager', 'waiter', 'kitchen', 'system', 'provider', 'rider'] as const
+export const ACTORS = [
+  'diner',
+  'owner',
+  'manager',
+  'waiter',
+  'kitchen',
+  'system',
+  'provider',
+  'rider',
+] as const
 export type Actor = (typeof ACTORS)[number]
 
-export const TERMINAL_STATES: readonly OrderState[] = ['COMPLETED', 'REJECTED', 'CANCELLED', 'REFUNDED', 'CLOSED']
+export const TERMINAL_STATES: readonly OrderState[] = [
+  'COMPLETED',
+  'REJECTED',
+  'CANCELLED',
+  'REFUNDED',
+  'CLOSED',
+]
 
 const STAFF: readonly Actor[] = ['owner', 'manager', 'waiter']
 const KITCHEN: readonly Actor[] = ['owner', 'manager', 'waiter', 'kitchen', 'system']
@@ -87,9 +102,16 @@ const RULES: Record<OrderEvent, readonly Rule[]> = {
   assign_rider: [
     { from: [...KITCHEN_STATES], to: 'RIDER_ASSIGNED', modes: ['delivery'], actors: ['system', ...STAFF] },
   ],
-  rider_arrive: [{ from: ['RIDER_ASSIGNED'], to: 'RIDER_AT_STORE', modes: ['delivery'], actors: ['rider', 'system'] }],
+  rider_arrive: [
+    { from: ['RIDER_ASSIGNED'], to: 'RIDER_AT_STORE', modes: ['delivery'], actors: ['rider', 'system'] },
+  ],
   depart: [
-    { from: ['RIDER_AT_STORE', 'RIDER_ASSIGNED'], to: 'DELIVERING', modes: ['delivery'], actors: ['rider', 'system'] },
+    {
+      from: ['RIDER_AT_STORE', 'RIDER_ASSIGNED'],
+      to: 'DELIVERING',
+      modes: ['delivery'],
+      actors: ['rider', 'system'],
+    },
   ],
   deliver: [{ from: ['DELIVERING'], to: 'DELIVERED', modes: ['delivery'], actors: ['rider', 'system'] }],
   complete: [
@@ -144,9 +166,14 @@ export function transition(input: TransitionInput): OrderState {
   const rules = RULES[event]
   const legal = rules.filter((r) => r.from.includes(state) && r.modes.includes(mode))
   if (legal.length === 0)
-    throw new DomainError('INVALID_TRANSITION', `cannot ${event} an order that is ${state}`, { state, event, mode })
+    throw new DomainError('INVALID_TRANSITION', `cannot ${event} an order that is ${state}`, {
+      state,
+      event,
+      mode,
+    })
   const rule = legal.find((r) => r.actors.includes(actor))
-  if (!rule) throw new DomainError('FORBIDDEN', `${actor} may not ${event} this order`, { state, event, actor })
+  if (!rule)
+    throw new DomainError('FORBIDDEN', `${actor} may not ${event} this order`, { state, event, actor })
   if (event === 'refuse_refund') {
     const resume = input.resumeState
     if (!resume) throw new DomainError('INVALID_TRANSITION', 'no state to resume after refusal', { state })
@@ -176,6 +203,7 @@ export const isTerminal = (s: OrderState): boolean => TERMINAL_STATES.includes(s
 export function edges(mode: OrderMode): { from: OrderState; event: OrderEvent; to: OrderState }[] {
   const out: { from: OrderState; event: OrderEvent; to: OrderState }[] = []
   for (const e of ORDER_EVENTS)
-    for (const r of RULES[e]) if (r.modes.includes(mode)) for (const f of r.from) out.push({ from: f, event: e, to: r.to })
+    for (const r of RULES[e])
+      if (r.modes.includes(mode)) for (const f of r.from) out.push({ from: f, event: e, to: r.to })
   return out
 }

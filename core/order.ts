@@ -1,6 +1,7 @@
 // What an order is, as the store keeps it and as every client sees it.
-import type { Actor, OrderEvent, OrderMode, OrderState } from './order-machine'
+
 import type { Fen } from './money'
+import type { Actor, OrderEvent, OrderMode, OrderState } from './order-machine'
 import type { PriceBreakdown, PricedLine } from './pricing'
 
 export type PayMode = 'pay_first' | 'pay_after'

@@ -68,6 +68,18 @@ export function acceptSocket(
   return { response: new Response(null, { status: 101, webSocket: client }), socket: server }
 }
 
+/**
+ * Answer a client's close frame. From compatibility date 2026-04-07 the runtime replies by itself; closing
+ * again then throws, which is fine. Kept so an older date never leaves clients with 1006.
+ */
+export function replyClose(ws: WebSocket, code: number): void {
+  try {
+    ws.close(code === 1005 ? 1000 : code, 'bye')
+  } catch {
+    // already closed
+  }
+}
+
 /** Parse a client frame as JSON; null for binary or malformed frames. */
 export function parseFrame(message: string | ArrayBuffer): unknown {
   if (typeof message !== 'string' || message.length > 16_384) return null

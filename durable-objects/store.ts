@@ -9,22 +9,22 @@ import { type Category, type LineRequest, type MenuItem, resolveLine } from '../
 import type { Order, PayMode } from '../core/order'
 import {
   type Actor,
+  isTerminal,
   type OrderEvent,
   type OrderMode,
   type OrderState,
-  isTerminal,
   transition,
 } from '../core/order-machine'
 import { drainOutbox } from '../core/outbox'
 import { priceOrder } from '../core/pricing'
 import type { StaffRole, StoreSettings, StoreSetup, Table, TableStatus } from '../core/store'
-import { neonHistorySink } from '../workers/history/neon'
 import type { Env } from '../workers/env'
+import { neonHistorySink } from '../workers/history/neon'
+import { acceptSocket, enableAutoPong, parseFrame, replyClose, SequencedChannel } from './sockets'
+import { atomic, Meta, migrate, Timers } from './sql'
 import { MenuRepo, type StockNeed } from './store/menu-repo'
 import { OrdersRepo } from './store/orders-repo'
 import { STORE_MIGRATIONS } from './store/schema'
-import { SequencedChannel, acceptSocket, enableAutoPong, parseFrame } from './sockets'
-import { Meta, Timers, atomic, migrate } from './sql'
 
 /** Unpaid orders close after 15 minutes (DESIGN: Flows 3). */
 export const PAYMENT_WINDOW_MS = 15 * 60_000
@@ -620,11 +620,7 @@ export class StoreDO extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    try {
-      ws.close(code === 1005 ? 1000 : code, 'bye')
-    } catch {
-      // already closed: the runtime replied for us (web_socket_auto_reply_to_close)
-    }
+    replyClose(ws, code)
   }
 
   // ---------- alarm: timers and the outbox ----------
@@ -662,8 +658,10 @@ export class StoreDO extends DurableObject<Env> {
     // fail them). Arming for the earliest due row instead re-ran the alarm at once, again and again: a burst of
     // connection attempts at a database that is down (seen in test/postgres/outbox-e2e.test.ts).
     const due = this.orders.outboxNextDue()
-    const hold = result.nextAlarmAt !== null && due !== null && result.nextAlarmAt > due ? result.nextAlarmAt : null
-    if ((this.meta.get<number | null>('outbox_hold_until') ?? null) !== hold) this.meta.set('outbox_hold_until', hold)
+    const held = result.nextAlarmAt !== null && due !== null && result.nextAlarmAt > due
+    const hold = held ? result.nextAlarmAt : null
+    if ((this.meta.get<number | null>('outbox_hold_until') ?? null) !== hold)
+      this.meta.set('outbox_hold_until', hold)
   }
 
   /** When the alarm should next drain history: the earliest due outbox row, but not before the last backoff. */

@@ -16,9 +16,9 @@ import { type LineRequest, type Menu, resolveLine } from '../core/menu'
 import type { Order, PayMode } from '../core/order'
 import type { TableStatus } from '../core/store'
 import type { Env } from '../workers/env'
+import { acceptSocket, enableAutoPong, parseFrame, replyClose, SequencedChannel } from './sockets'
+import { atomic, Meta, migrate, Timers } from './sql'
 import type { RoundUpdate } from './store'
-import { SequencedChannel, acceptSocket, enableAutoPong, parseFrame } from './sockets'
-import { Meta, Timers, atomic, migrate } from './sql'
 import { TABLE_MIGRATIONS } from './table/schema'
 
 /** A round stuck in `sending` (the store was unreachable) is driven again after this long. */
@@ -652,11 +652,7 @@ export class TableDO extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    try {
-      ws.close(code === 1005 ? 1000 : code, 'bye')
-    } catch {
-      // already closed
-    }
+    replyClose(ws, code)
   }
 
   // ---------- alarm: re-drive rounds the store did not answer ----------

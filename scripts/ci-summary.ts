@@ -1,5 +1,5 @@
 // Adds up the JSON reports the suites wrote under CI_REPORT_DIR and prints one closing line.
-import { readFileSync, readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const dir = process.argv[2] ?? process.env.CI_REPORT_DIR
@@ -8,7 +8,12 @@ let passed = 0
 let failed = 0
 let skipped = 0
 for (const f of readdirSync(dir).filter((n) => n.endsWith('.json'))) {
-  const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number }
+  const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+    numPassedTests: number
+    numFailedTests: number
+    numPendingTests: number
+    numTodoTests: number
+  }
   console.log(`${f.replace('.json', '')}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)
   passed += r.numPassedTests
   failed += r.numFailedTests

@@ -2,13 +2,16 @@
 // its own process group, waits for health.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 export const DEV_ADMIN_TOKEN = 'test-fixture-admin-token'
 
-export async function startWranglerDev(port: number, vars: Record<string, string> = {}): Promise<{ base: string; stop(): Promise<void> }> {
+export async function startWranglerDev(
+  port: number,
+  vars: Record<string, string> = {},
+): Promise<{ base: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'wrangler-dev-'))
   const all: Record<string, string> = {
     TOKEN_SECRET: 'test-fixture-token-secret',
@@ -19,7 +22,20 @@ export async function startWranglerDev(port: number, vars: Record<string, string
   }
   // wrangler's debugger defaults to 9229; two servers started together would both try it.
   const inspector = await freePort()
-  const args = ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', dir, '--log-level', 'error', '--inspector-port', String(inspector)]
+  const args = [
+    'wrangler',
+    'dev',
+    '--port',
+    String(port),
+    '--ip',
+    '127.0.0.1',
+    '--persist-to',
+    dir,
+    '--log-level',
+    'error',
+    '--inspector-port',
+    String(inspector),
+  ]
   for (const [k, v] of Object.entries(all)) args.push('--var', `${k}:${v}`)
   // Own process group, so stopping reaches workerd too; a crash of this script must not leave it behind.
   const child: ChildProcess = spawn('npx', args, {
@@ -67,7 +83,6 @@ export async function startWranglerDev(port: number, vars: Record<string, string
     },
   }
 }
-
 
 /** A port the OS says is free right now. */
 export function freePort(): Promise<number> {

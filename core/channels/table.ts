@@ -1,34 +1,49 @@
 // The table channel: diners at one table <-> TableDO. Discriminated unions, validated on receipt.
 // Server messages carry a per-channel `seq`; a client that sees a gap asks for a snapshot.
 import { z } from 'zod'
-import { LineRequestSchema } from '../menu'
+import { LineRequestSchema, type ResolvedLine } from '../menu'
 import type { Fen } from '../money'
-import type { OrderState } from '../order-machine'
 import type { PayMode } from '../order'
+import type { OrderState } from '../order-machine'
 import type { TableStatus } from '../store'
 
 export const TableClientMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('cart.add'), opId: z.string().max(64).optional(), menuVersion: z.number().int(), line: LineRequestSchema }),
-  z.object({ type: z.literal('cart.qty'), opId: z.string().max(64).optional(), lineId: z.string().max(64), qty: z.number().int().min(0).max(99) }),
-  z.object({ type: z.literal('cart.note'), opId: z.string().max(64).optional(), lineId: z.string().max(64), note: z.string().max(100) }),
-  z.object({ type: z.literal('cart.remove'), opId: z.string().max(64).optional(), lineId: z.string().max(64) }),
+  z.object({
+    type: z.literal('cart.add'),
+    opId: z.string().max(64).optional(),
+    menuVersion: z.number().int(),
+    line: LineRequestSchema,
+  }),
+  z.object({
+    type: z.literal('cart.qty'),
+    opId: z.string().max(64).optional(),
+    lineId: z.string().max(64),
+    qty: z.number().int().min(0).max(99),
+  }),
+  z.object({
+    type: z.literal('cart.note'),
+    opId: z.string().max(64).optional(),
+    lineId: z.string().max(64),
+    note: z.string().max(100),
+  }),
+  z.object({
+    type: z.literal('cart.remove'),
+    opId: z.string().max(64).optional(),
+    lineId: z.string().max(64),
+  }),
   z.object({ type: z.literal('resync') }),
 ])
 export type TableClientMessage = z.infer<typeof TableClientMessage>
 
-export interface CartLine {
+/** A cart line: what was chosen (as resolved against the menu) and who chose it. */
+export interface CartLine
+  extends Pick<
+    ResolvedLine,
+    'itemId' | 'skuId' | 'optionIds' | 'qty' | 'note' | 'name' | 'skuName' | 'optionNames' | 'unitPriceFen'
+  > {
   lineId: string
   dinerId: string
   dinerName: string
-  itemId: string
-  skuId: string
-  optionIds: string[]
-  qty: number
-  note: string
-  name: string
-  skuName: string
-  optionNames: string[]
-  unitPriceFen: Fen
   addedAt: number
 }
 
