@@ -15,7 +15,7 @@ export interface Order {
   resumeState?: OrderState
   paid: boolean
   payMode: PayMode
-  /** Short number called out at the pass and printed big on tickets, e.g. "A012". */
+  /** Short number called out at the pass and printed big on tickets, e.g. "T012" (dine-in), "P003" (pickup), "D007" (delivery). */
   pickupNo: string
   tableKey?: string
   tableLabel?: string

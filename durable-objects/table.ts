@@ -58,6 +58,7 @@ interface RoundRecord {
   cartLines: CartLine[]
   note: string
   menuVersion: number
+  couponCodes: string[]
 }
 
 export class TableDO extends DurableObject<Env> {
@@ -385,7 +386,7 @@ export class TableDO extends DurableObject<Env> {
    */
   async sendRound(
     diner: DinerRef,
-    input: { idempotencyKey: string; menuVersion: number; note?: string },
+    input: { idempotencyKey: string; menuVersion: number; note?: string; couponCodes?: string[] },
   ): Promise<Outcome<{ round: RoundSummary }>> {
     return outcomeAsync(async () => {
       this.requireSession(diner)
@@ -432,6 +433,7 @@ export class TableDO extends DurableObject<Env> {
         cartLines: lines,
         note: input.note ?? '',
         menuVersion: input.menuVersion,
+        couponCodes: input.couponCodes ?? [],
       }
       atomic(this.ctx.storage, this.meta, () => {
         this.putRound(rec, 'sending', `${diner.sessionId}:${input.idempotencyKey}`)
@@ -463,6 +465,7 @@ export class TableDO extends DurableObject<Env> {
       roundNo: rec.round.roundNo,
       dinerId: rec.round.dinerId,
       note: rec.note,
+      couponCodes: rec.couponCodes,
       actor: 'diner',
       actorId: rec.round.dinerId,
     })) as Outcome<Order>

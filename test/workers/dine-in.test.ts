@@ -192,4 +192,31 @@ describe('dine-in scan-to-order', () => {
     expect(add.json.error.code).toBe('ITEM_SOLD_OUT')
     ws.close()
   })
+
+  it('applies a coupon to a round and explains the total', async () => {
+    const store = await seedStore('104')
+    const d = await join(store.tables[0]!.code)
+    await api('POST', '/api/v1/table/cart', {
+      token: d.token,
+      body: { menuVersion: store.menuVersion, line: line('tea', 'pot', 1) },
+    })
+    const sent = await api('POST', '/api/v1/table/rounds', {
+      token: d.token,
+      headers: { 'idempotency-key': idemKey() },
+      body: { menuVersion: store.menuVersion, couponCodes: ['NOPE', 'save5'] },
+    })
+    expect(sent.status).toBe(201)
+    expect(sent.json.round.totalFen).toBe(2000 - 500)
+    const owner = await login('104')
+    const order = await api('GET', `/api/v1/stores/104/orders/${sent.json.round.orderId}`, { token: owner })
+    expect(order.json.price.appliedCoupon).toBe('SAVE5')
+    expect(order.json.price.rejectedCoupons.map((r: any) => r.code)).toEqual(['NOPE'])
+    expect(order.json.price.steps.reduce((s: number, x: any) => s + x.amountFen, 0)).toBe(order.json.totalFen)
+    const tooMany = await api('POST', '/api/v1/table/rounds', {
+      token: d.token,
+      headers: { 'idempotency-key': idemKey() },
+      body: { menuVersion: store.menuVersion, couponCodes: ['a', 'b', 'c', 'd'] },
+    })
+    expect(tooMany.status).toBe(400)
+  })
 })

@@ -10,7 +10,21 @@ export function testStore(overrides: Partial<StoreSetup['settings']> = {}, table
       address: '',
       payMode: 'pay_after',
       autoAccept: false,
-      promotions: { discounts: [], tiers: [{ thresholdFen: 10000, offFen: 1000 }], coupons: [] },
+      promotions: {
+        discounts: [],
+        tiers: [{ thresholdFen: 10000, offFen: 1000 }],
+        coupons: [
+          {
+            code: 'SAVE5',
+            label: '立减5元',
+            kind: 'amount',
+            valueFen: 500,
+            minSpendFen: 0,
+            stackWithTiers: true,
+            stackWithDiscounts: true,
+          },
+        ],
+      },
       ...overrides,
     },
     menu: {

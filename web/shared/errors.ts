@@ -24,7 +24,6 @@ const ZH: Record<string, string> = {
   CART_EMPTY: '购物车是空的',
   CART_LINE_NOT_FOUND: '该菜品已不在购物车中',
   TABLE_NOT_OPEN: '本桌暂不能点餐，请联系服务员',
-  IDEMPOTENCY_CONFLICT: '请求重复，请稍后查看结果',
   RATE_LIMITED: '操作太频繁，请稍后再试',
   INTERNAL: '服务器开小差了，请稍后再试',
 }

@@ -98,7 +98,12 @@ dinerRoutes.delete('/api/v1/table/cart/:lineId', async (c) => {
   return send(c, await stub(c, d).cartRemove(ref(d), c.req.param('lineId')))
 })
 
-const RoundBody = z.object({ menuVersion: z.number().int().min(0), note: z.string().max(200).optional() })
+const RoundBody = z.object({
+  menuVersion: z.number().int().min(0),
+  note: z.string().max(200).optional(),
+  /** Coupon codes to try, in order; at most one applies (core/pricing.ts decides). */
+  couponCodes: z.array(z.string().trim().min(1).max(32)).max(3).optional(),
+})
 const IdempotencyKey = z
   .string()
   .regex(/^[A-Za-z0-9_-]{8,64}$/, 'Idempotency-Key: 8-64 letters, digits, _ or -')
@@ -123,6 +128,7 @@ dinerRoutes.post('/api/v1/table/rounds', async (c) => {
     idempotencyKey: key.data,
     menuVersion: body.menuVersion,
     ...(body.note ? { note: body.note } : {}),
+    ...(body.couponCodes?.length ? { couponCodes: body.couponCodes } : {}),
   }
   return send(c, await stub(c, d).sendRound(ref(d), input), 201)
 })

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { DomainError, unwrap } from '../../core/errors'
 import { StoreIdSchema } from '../../core/store'
 import { verifyTableCode } from '../../core/table-code'
-import { type AppEnv } from '../auth/middleware'
+import type { AppEnv } from '../auth/middleware'
 import { DUMMY_HASH, verifyPassword } from '../auth/password'
 import { DINER_TTL_MS, STAFF_TTL_MS, signToken, verifyToken } from '../auth/tokens'
 import { parse, readJson } from '../http'
@@ -82,8 +82,9 @@ describe({
 publicRoutes.get('/api/v1/stores/:storeId/menu', async (c) => {
   const storeId = parse(StoreIdSchema, c.req.param('storeId'))
   const data = unwrap(await storeStub(c.env, storeId).getMenu())
-  // Availability changes minute to minute, so the response is not cached; the version lets clients skip work.
-  return c.json(data, 200, { etag: `W/"menu-${data.menu.version}"`, 'cache-control': 'no-cache' })
+  // Sold-out and stock change minute to minute without a new menu version, so this is not cached;
+  // clients compare x-menu-version with the version their cart was built on.
+  return c.json(data, 200, { 'x-menu-version': String(data.menu.version), 'cache-control': 'no-store' })
 })
 
 const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(128) })

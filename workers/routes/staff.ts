@@ -1,10 +1,10 @@
 // Staff of one store: the live board, moving orders through the kitchen, tables, menu and stock.
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { DomainError } from '../../core/errors'
+import { DomainError, type Outcome, unwrap } from '../../core/errors'
 import { CategorySchema, MenuItemSchema } from '../../core/menu'
 import { ORDER_EVENTS, ORDER_STATES } from '../../core/order-machine'
-import { StoreIdSchema, TableNoSchema, AreaNoSchema } from '../../core/store'
+import { AreaNoSchema, StoreIdSchema, TableNoSchema } from '../../core/store'
 import { type AppEnv, requireStaff, staff } from '../auth/middleware'
 import { parse, readJson, send } from '../http'
 import { describe } from '../openapi'
@@ -119,6 +119,7 @@ describe({
 staffRoutes.post(`${base}/tables/:tableKey/settle`, requireStaff('owner', 'manager', 'waiter'), async (c) => {
   const s = staff(c)
   const key = parse(TableKey, c.req.param('tableKey'))
+  requireTable(await store(c).getTable(key))
   return send(
     c,
     await tableStub(c.env, s.store, key).staffSettle(s.role as 'owner' | 'manager' | 'waiter', s.sub),
@@ -135,15 +136,14 @@ describe({
 staffRoutes.post(`${base}/tables/:tableKey/clear`, requireStaff('owner', 'manager', 'waiter'), async (c) => {
   const s = staff(c)
   const key = parse(TableKey, c.req.param('tableKey'))
-  unwrapTable(await store(c).getTable(key))
+  requireTable(await store(c).getTable(key))
   return send(c, await tableStub(c.env, s.store, key).staffClear())
 })
 
-function unwrapTable<T>(
-  o: { ok: true; value: T } | { ok: false; error: { code: string; message: string } },
-): T {
-  if (!o.ok) throw new DomainError('NOT_FOUND', o.error.message)
-  return o.value
+/** A table key staff typed: unknown is a plain 404 here, not a bad QR code. */
+function requireTable<T>(o: Outcome<T>): T {
+  if (!o.ok && o.error.code === 'TABLE_CODE_INVALID') throw new DomainError('NOT_FOUND', 'no such table')
+  return unwrap(o)
 }
 
 describe({
