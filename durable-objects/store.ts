@@ -319,7 +319,7 @@ export class StoreDO extends DurableObject<Env> {
       ...(req.dinerId ? { dinerId: req.dinerId } : {}),
     }
     const needs: StockNeed[] = resolved.map((l) => ({ skuId: l.skuId, qty: l.qty, name: l.name }))
-    this.menus.take(id, needs, payMode === 'pay_after', now + RESERVATION_MS)
+    this.menus.take(id, needs, payMode === 'pay_after', now + RESERVATION_MS, availability.remaining)
     this.orders.create(order, req.idempotencyKey, req.actor, req.actorId)
     if (payMode === 'pay_after') {
       const placed = { ...order, state: 'PLACED' as const, version: 2 }

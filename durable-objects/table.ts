@@ -72,6 +72,18 @@ export class TableDO extends DurableObject<Env> {
     this.meta = new Meta(ctx.storage.sql)
     this.timers = new Timers(ctx.storage)
     enableAutoPong(ctx)
+    // A round left `sending` by a restart mid-call is driven again soon; normal rounds never touch the alarm.
+    const stuck = ctx.storage.sql
+      .exec<{ round_no: number }>(
+        "SELECT round_no FROM rounds WHERE session_id = ? AND status = 'sending'",
+        this.sessionId,
+      )
+      .toArray()
+    if (stuck.length > 0)
+      void ctx.blockConcurrencyWhile(async () => {
+        for (const r of stuck) this.timers.set(`redrive:${r.round_no}`, Date.now() + 1_000)
+        await this.timers.arm()
+      })
   }
 
   private get storeId(): string {
@@ -386,7 +398,13 @@ export class TableDO extends DurableObject<Env> {
    */
   async sendRound(
     diner: DinerRef,
-    input: { idempotencyKey: string; menuVersion: number; note?: string; couponCodes?: string[] },
+    input: {
+      idempotencyKey: string
+      menuVersion: number
+      note?: string
+      couponCodes?: string[]
+      lines?: LineRequest[]
+    },
   ): Promise<Outcome<{ round: RoundSummary }>> {
     return outcomeAsync(async () => {
       this.requireSession(diner)
@@ -402,6 +420,12 @@ export class TableDO extends DurableObject<Env> {
         if (prior.status === 'sent') return { round: rec.round }
         return { round: await this.drive(rec) }
       }
+      // Lines sent with the request (a client that keeps its own cart) join the table's cart and leave with it.
+      const direct = input.lines?.length
+        ? await this.resolveDirect(diner, input.menuVersion, input.lines)
+        : []
+      this.requireSession(diner)
+      for (const l of direct) this.putLine(l)
       const lines = this.cart()
       if (lines.length === 0) throw new DomainError('CART_EMPTY', 'the cart is empty')
       const roundNo =
@@ -438,37 +462,48 @@ export class TableDO extends DurableObject<Env> {
       atomic(this.ctx.storage, this.meta, () => {
         this.putRound(rec, 'sending', `${diner.sessionId}:${input.idempotencyKey}`)
         sql.exec('DELETE FROM cart WHERE session_id = ?', this.sessionId)
-        this.timers.set(`redrive:${roundNo}`, Date.now() + REDRIVE_MS)
       })
-      await this.timers.arm()
-      this.channel().broadcast({ type: 'cart.removed', lineIds: lines.map((l) => l.lineId) })
+      const shared = lines.filter((l) => !direct.includes(l)).map((l) => l.lineId)
+      if (shared.length > 0) this.channel().broadcast({ type: 'cart.removed', lineIds: shared })
       return { round: await this.drive(rec) }
     })
   }
 
-  /** Ask the store to place a round's order. Safe to repeat: the store is idempotent by round. */
+  private async resolveDirect(
+    diner: DinerRef,
+    menuVersion: number,
+    reqs: LineRequest[],
+  ): Promise<CartLine[]> {
+    const menu = await this.menuAt(menuVersion)
+    const soldOut = this.meta.get<string[]>('sold_out') ?? []
+    const now = Date.now()
+    return reqs.map((req) => {
+      const r = resolveLine(menu, req, { soldOut, remaining: {} })
+      return {
+        lineId: newId('lin', now),
+        dinerId: diner.id,
+        dinerName: diner.name,
+        itemId: r.itemId,
+        skuId: r.skuId,
+        optionIds: r.optionIds,
+        qty: r.qty,
+        note: r.note,
+        name: r.name,
+        skuName: r.skuName,
+        optionNames: r.optionNames,
+        unitPriceFen: r.unitPriceFen,
+        addedAt: now,
+      }
+    })
+  }
+
+  /**
+   * Ask the store to place a round's order. Safe to repeat: the store is idempotent by round. If the store
+   * cannot be reached, the alarm tries again; a refusal is final and gives the lines back.
+   */
   private async drive(rec: RoundRecord): Promise<RoundSummary> {
     const sessionId = this.sessionId
-    const result = (await this.store.placeOrder({
-      idempotencyKey: `${this.tableKey}:${sessionId}:${rec.round.roundNo}`,
-      mode: 'dine_in',
-      menuVersion: rec.menuVersion,
-      lines: rec.cartLines.map((l) => ({
-        itemId: l.itemId,
-        skuId: l.skuId,
-        optionIds: l.optionIds,
-        qty: l.qty,
-        note: l.note,
-      })),
-      tableKey: this.tableKey,
-      sessionId,
-      roundNo: rec.round.roundNo,
-      dinerId: rec.round.dinerId,
-      note: rec.note,
-      couponCodes: rec.couponCodes,
-      actor: 'diner',
-      actorId: rec.round.dinerId,
-    })) as Outcome<Order>
+    const result = await this.placeRound(rec, sessionId)
     if (!result.ok) {
       // Refused: the round never existed; its lines go back to the cart as they were.
       atomic(this.ctx.storage, this.meta, () => {
@@ -501,6 +536,36 @@ export class TableDO extends DurableObject<Env> {
     })
     await this.timers.arm()
     return round
+  }
+
+  private async placeRound(rec: RoundRecord, sessionId: string): Promise<Outcome<Order>> {
+    try {
+      return (await this.store.placeOrder({
+        idempotencyKey: `${this.tableKey}:${sessionId}:${rec.round.roundNo}`,
+        mode: 'dine_in',
+        menuVersion: rec.menuVersion,
+        lines: rec.cartLines.map((l) => ({
+          itemId: l.itemId,
+          skuId: l.skuId,
+          optionIds: l.optionIds,
+          qty: l.qty,
+          note: l.note,
+        })),
+        tableKey: this.tableKey,
+        sessionId,
+        roundNo: rec.round.roundNo,
+        dinerId: rec.round.dinerId,
+        note: rec.note,
+        couponCodes: rec.couponCodes,
+        actor: 'diner',
+        actorId: rec.round.dinerId,
+      })) as Outcome<Order>
+    } catch (e) {
+      // Unreachable or overloaded store: the round stays `sending` and the alarm drives it again.
+      this.timers.set(`redrive:${rec.round.roundNo}`, Date.now() + REDRIVE_MS)
+      await this.timers.arm()
+      throw e
+    }
   }
 
   /** From StoreDO when one of this table's orders changes. */

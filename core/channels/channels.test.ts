@@ -6,6 +6,7 @@ import { applyStoreMessage, type StoreServerMessage, type StoreSnapshot, type Ta
 import {
   applyTableMessage,
   type CartLine,
+  cartOrder,
   type RoundSummary,
   TableClientMessage,
   type TableServerMessage,
@@ -148,14 +149,14 @@ describe('applyTableMessage', () => {
   })
 
   type CartUpdate = Extract<TableServerMessage, { type: 'cart.line' | 'cart.removed' }>
-  // Model: the cart after the first k updates, applied in order.
+  // Model: the cart after the first k updates, applied in order, kept in the one cart order (cartOrder).
   const cartModel = (msgs: CartUpdate[], k: number): CartLine[] => {
     let cart = table().cart
     for (const m of msgs.slice(0, k)) {
       if (m.type === 'cart.line')
         cart = cart.some((l) => l.lineId === m.line.lineId)
           ? cart.map((l) => (l.lineId === m.line.lineId ? m.line : l))
-          : [...cart, m.line]
+          : [...cart, m.line].sort(cartOrder)
       if (m.type === 'cart.removed') cart = cart.filter((l) => !m.lineIds.includes(l.lineId))
     }
     return cart

@@ -143,13 +143,18 @@ export class MenuRepo {
    * Check and hold stock for an order in one synchronous step, so concurrent orders can never oversell.
    * `commit` takes it off the shelf at once (pay-after-meal); otherwise it is reserved until `expiresAt`.
    */
-  take(orderId: string, needs: StockNeed[], commit: boolean, expiresAt: number): void {
+  take(
+    orderId: string,
+    needs: StockNeed[],
+    commit: boolean,
+    expiresAt: number,
+    remaining: Record<string, number> = this.availability().remaining,
+  ): void {
     const total = new Map<string, StockNeed>()
     for (const n of needs) {
       const t = total.get(n.skuId)
       total.set(n.skuId, t ? { ...t, qty: t.qty + n.qty } : { ...n })
     }
-    const remaining = this.availability().remaining
     const short = [...total.values()].filter((n) => n.skuId in remaining && remaining[n.skuId]! < n.qty)
     if (short.length > 0)
       throw new DomainError('STOCK_INSUFFICIENT', `${short.map((s) => s.name).join('、')} 库存不足`, {

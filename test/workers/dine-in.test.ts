@@ -219,4 +219,33 @@ describe('dine-in scan-to-order', () => {
     })
     expect(tooMany.status).toBe(400)
   })
+
+  it('orders in one request with lines sent along, for clients that keep their own cart', async () => {
+    const store = await seedStore('105')
+    const d = await join(store.tables[0]!.code)
+    const other = await join(store.tables[0]!.code, '同桌')
+    await api('POST', '/api/v1/table/cart', {
+      token: other.token,
+      body: { menuVersion: store.menuVersion, line: line('rice', 'bowl', 1) },
+    })
+    const sent = await api('POST', '/api/v1/table/rounds', {
+      token: d.token,
+      headers: { 'idempotency-key': idemKey() },
+      body: { menuVersion: store.menuVersion, lines: [line('tea', 'cup', 2, ['less'])] },
+    })
+    expect(sent.status).toBe(201)
+    // The round takes the whole shared cart, the direct lines with it.
+    expect(sent.json.round.lines.map((l: any) => [l.name, l.qty, l.dinerName])).toEqual([
+      ['米饭', 1, '同桌'],
+      ['柠檬茶', 2, '小明'],
+    ])
+    expect(sent.json.round.totalFen).toBe(200 + 1600)
+    const bad = await api('POST', '/api/v1/table/rounds', {
+      token: d.token,
+      headers: { 'idempotency-key': idemKey() },
+      body: { menuVersion: store.menuVersion, lines: [line('ghost', 'x', 1)] },
+    })
+    expect(bad.status).toBe(422)
+    expect((await api('GET', '/api/v1/table', { token: d.token })).json.cart).toEqual([])
+  })
 })

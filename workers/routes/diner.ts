@@ -103,6 +103,8 @@ const RoundBody = z.object({
   note: z.string().max(200).optional(),
   /** Coupon codes to try, in order; at most one applies (core/pricing.ts decides). */
   couponCodes: z.array(z.string().trim().min(1).max(32)).max(3).optional(),
+  /** Lines to order now, for clients that keep their own cart; they join whatever the table's cart holds. */
+  lines: z.array(LineRequestSchema).min(1).max(50).optional(),
 })
 const IdempotencyKey = z
   .string()
@@ -129,6 +131,7 @@ dinerRoutes.post('/api/v1/table/rounds', async (c) => {
     menuVersion: body.menuVersion,
     ...(body.note ? { note: body.note } : {}),
     ...(body.couponCodes?.length ? { couponCodes: body.couponCodes } : {}),
+    ...(body.lines ? { lines: body.lines } : {}),
   }
   return send(c, await stub(c, d).sendRound(ref(d), input), 201)
 })
