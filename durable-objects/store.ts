@@ -320,12 +320,16 @@ export class StoreDO extends DurableObject<Env> {
     }
     const needs: StockNeed[] = resolved.map((l) => ({ skuId: l.skuId, qty: l.qty, name: l.name }))
     this.menus.take(id, needs, payMode === 'pay_after', now + RESERVATION_MS, availability.remaining)
-    this.orders.create(order, req.idempotencyKey, req.actor, req.actorId)
     if (payMode === 'pay_after') {
-      const placed = { ...order, state: 'PLACED' as const, version: 2 }
-      this.orders.update(placed, 'submit_unpaid', 'PENDING_PAYMENT', 'system', 'pay-after-meal')
+      // Pay-after-meal: the round goes to the kitchen unpaid. Two events, one row write.
+      const placed: Order = { ...order, state: 'PLACED', version: 2 }
+      this.orders.create(placed, req.idempotencyKey, req.actor, req.actorId, {
+        actor: 'system',
+        actorId: 'pay-after-meal',
+      })
       return { order: placed, created: true }
     }
+    this.orders.create(order, req.idempotencyKey, req.actor, req.actorId)
     this.timers.set(`close:${id}`, now + PAYMENT_WINDOW_MS)
     this.timers.set(`reserve:${id}`, now + RESERVATION_MS)
     return { order, created: true }

@@ -59,8 +59,17 @@ export class OrdersRepo {
       .map((r) => JSON.parse(r.json) as Order)
   }
 
-  /** Insert a new order with its creation event. */
-  create(order: Order, idempotencyKey: string, actor: Actor, actorId: string): OrderEventRecord {
+  /**
+   * Insert a new order with its creation event. A pay-after-meal round goes straight on to PLACED:
+   * `submitted` records that second event while the row is written once, already in its final state.
+   */
+  create(
+    order: Order,
+    idempotencyKey: string,
+    actor: Actor,
+    actorId: string,
+    submitted?: { actor: Actor; actorId: string },
+  ): OrderEventRecord {
     this.sql.exec(
       'INSERT INTO idempotency (key, order_id, created_at) VALUES (?, ?, ?)',
       idempotencyKey,
@@ -78,7 +87,22 @@ export class OrdersRepo {
       order.updatedAt,
       json,
     )
-    return this.record(order, json, 'create', null, actor, actorId, undefined, 'order.created')
+    if (!submitted)
+      return this.record(order, json, 'create', null, actor, actorId, undefined, 'order.created')
+    this.record(order, json, 'create', null, actor, actorId, undefined, 'order.created', {
+      version: order.version - 1,
+      to: 'PENDING_PAYMENT',
+    })
+    return this.record(
+      order,
+      json,
+      'submit_unpaid',
+      'PENDING_PAYMENT',
+      submitted.actor,
+      submitted.actorId,
+      undefined,
+      'order.event',
+    )
   }
 
   /** Save a changed order (version bumped by the caller's `next`) and record the event that changed it. */
@@ -111,15 +135,16 @@ export class OrdersRepo {
     actorId: string,
     reason: string | undefined,
     kind: OutboxRow['kind'],
+    as?: { version: number; to: OrderState },
   ): OrderEventRecord {
     const ev: OrderEventRecord = {
       id: newId('evt', order.updatedAt),
       orderId: order.id,
       storeId: order.storeId,
-      version: order.version,
+      version: as?.version ?? order.version,
       event,
       from,
-      to: order.state,
+      to: as?.to ?? order.state,
       actor,
       actorId,
       at: order.updatedAt,
