@@ -32,6 +32,8 @@ export interface Order {
   updatedAt: number
   /** Incremented on every change; history upserts keep the highest. */
   version: number
+  /** Kitchen display progress per line number: started and bumped (done) times. */
+  kds?: Record<number, { startedAt?: number; doneAt?: number }>
 }
 
 export interface OrderEventRecord {

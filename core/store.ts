@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import { CategorySchema, MenuItemSchema } from './menu'
 import { PromotionsSchema } from './pricing'
+import { PrinterConfigSchema } from './tickets'
 
 export const STAFF_ROLES = ['owner', 'manager', 'waiter', 'kitchen'] as const
 export type StaffRole = (typeof STAFF_ROLES)[number]
@@ -51,6 +52,8 @@ export const StoreSetupSchema = z.object({
   stock: z.record(z.string(), z.number().int().min(0).max(1_000_000)).default({}),
   tables: z.array(TableSchema).max(500),
   staff: z.array(StaffSetupSchema).min(1).max(200),
+  /** Kitchen printers (stations, receipts, copies, LAN address or cloud printer). */
+  printers: z.array(PrinterConfigSchema).max(32).optional(),
 })
 export type StoreSetup = z.infer<typeof StoreSetupSchema>
 

@@ -18,12 +18,15 @@ import {
 import { drainOutbox } from '../core/outbox'
 import { priceOrder } from '../core/pricing'
 import type { StaffRole, StoreSettings, StoreSetup, Table, TableStatus } from '../core/store'
+import { type PrinterConfig, PrinterConfigSchema } from '../core/tickets'
 import type { Env } from '../workers/env'
 import { neonHistorySink } from '../workers/history/neon'
-import { acceptSocket, enableAutoPong, parseFrame, replyClose, SequencedChannel } from './sockets'
+import { acceptSocket, enableAutoPong, parseFrame, replyClose, SequencedChannel, safeSend } from './sockets'
 import { atomic, Meta, migrate, Timers } from './sql'
 import { MenuRepo, type StockNeed } from './store/menu-repo'
 import { OrdersRepo } from './store/orders-repo'
+import type { JobSummary, PrinterState, PrintRepo } from './store/print-repo'
+import { Printing } from './store/printing'
 import { STORE_MIGRATIONS } from './store/schema'
 
 /** Unpaid orders close after 15 minutes (DESIGN: Flows 3). */
@@ -86,6 +89,7 @@ export class StoreDO extends DurableObject<Env> {
   private readonly orders: OrdersRepo
   private readonly timers: Timers
   private readonly channel: SequencedChannel<StoreServerMessage>
+  private readonly printing: Printing
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -96,7 +100,24 @@ export class StoreDO extends DurableObject<Env> {
     this.orders = new OrdersRepo(sql)
     this.timers = new Timers(ctx.storage, () => (this.historyEnabled ? this.outboxDueAt() : null))
     this.channel = new SequencedChannel(ctx, this.meta, 'staff')
+    this.printing = new Printing(
+      ctx,
+      sql,
+      this.timers,
+      () => this.meta.get<StoreSettings>('settings')?.name ?? '',
+      (printer, alert) => this.channel.broadcast({ type: 'printer', printer, alert }),
+    )
     enableAutoPong(ctx)
+  }
+
+  /** One synchronous transaction; print jobs it wrote are delivered only if it commits. */
+  private tx<T>(fn: () => T): T {
+    try {
+      return atomic(this.ctx.storage, this.meta, fn)
+    } catch (e) {
+      this.printing.discard()
+      throw e
+    }
   }
 
   private get storeId(): string {
@@ -115,7 +136,7 @@ export class StoreDO extends DurableObject<Env> {
 
   async setup(storeId: string, setup: StoreSetupHashed): Promise<Outcome<{ menuVersion: number }>> {
     const result = outcome(() =>
-      atomic(this.ctx.storage, this.meta, () => {
+      this.tx(() => {
         const existing = this.meta.get<string>('store_id')
         if (existing && existing !== storeId)
           throw new DomainError('CONFLICT', 'object belongs to another store')
@@ -124,6 +145,7 @@ export class StoreDO extends DurableObject<Env> {
         const menuVersion = this.menus.replace(setup.menu.categories, setup.menu.items)
         this.menus.replaceStock(setup.stock)
         const sql = this.ctx.storage.sql
+        if (setup.printers) this.printing.repo.setPrinters(checkPrinters(setup.printers))
         sql.exec('DELETE FROM staff')
         for (const s of setup.staff)
           sql.exec(
@@ -215,7 +237,7 @@ export class StoreDO extends DurableObject<Env> {
   private menuChange(fn: () => number): Outcome<{ menuVersion: number }> {
     const r = outcome(() => {
       this.settings
-      return { menuVersion: atomic(this.ctx.storage, this.meta, fn) }
+      return { menuVersion: this.tx(fn) }
     })
     if (r.ok) {
       this.channel.broadcast({ type: 'menu', menuVersion: r.value.menuVersion })
@@ -262,7 +284,7 @@ export class StoreDO extends DurableObject<Env> {
   // ---------- orders ----------
 
   async placeOrder(req: PlaceOrderRequest): Promise<Outcome<Order>> {
-    const r = outcome(() => atomic(this.ctx.storage, this.meta, () => this.placeOrderSync(req)))
+    const r = outcome(() => this.tx(() => this.placeOrderSync(req)))
     if (r.ok && r.value.created) {
       this.afterOrderChange(r.value.order, true)
       if (r.value.order.state === 'PLACED' && this.settings.autoAccept) {
@@ -361,17 +383,13 @@ export class StoreDO extends DurableObject<Env> {
     actorId: string,
     reason?: string,
   ): Promise<Outcome<Order>> {
-    const r = outcome(() =>
-      atomic(this.ctx.storage, this.meta, () => this.applyEventSync(orderId, event, actor, actorId, reason)),
-    )
+    const r = outcome(() => this.tx(() => this.applyEventSync(orderId, event, actor, actorId, reason)))
     if (!r.ok) return r
     this.afterOrderChange(r.value, false)
     let order = r.value
     if (order.state === 'PLACED' && this.settings.autoAccept && event === 'pay') {
       const accepted = outcome(() =>
-        atomic(this.ctx.storage, this.meta, () =>
-          this.applyEventSync(orderId, 'accept', 'system', 'auto-accept'),
-        ),
+        this.tx(() => this.applyEventSync(orderId, 'accept', 'system', 'auto-accept')),
       )
       if (accepted.ok) {
         order = accepted.value
@@ -393,6 +411,8 @@ export class StoreDO extends DurableObject<Env> {
     const from = order.state
     if (event === 'reject' && !reason?.trim())
       throw new DomainError('VALIDATION_FAILED', 'say why the order is rejected', { event })
+    if (event === 'cancel' && order.paid)
+      throw new DomainError('INVALID_TRANSITION', 'this order is paid: refund it instead of cancelling', { state: from })
     if (event === 'complete' && !order.paid)
       throw new DomainError('INVALID_TRANSITION', 'settle the bill before completing this order', {
         state: from,
@@ -430,7 +450,10 @@ export class StoreDO extends DurableObject<Env> {
         break
     }
     if (reason) next.reason = reason.slice(0, 200)
+    const printed = this.printing.onOrderEvent(event, from, next, reason)
     this.orders.update(next, event, from, actor, actorId, reason)
+    // Tickets went to the kitchen's queue: the order is queued there (accepted -> queued -> cooking).
+    if (event === 'accept' && printed > 0) return this.applyEventSync(orderId, 'queue', 'system', 'printer')
     return next
   }
 
@@ -442,7 +465,7 @@ export class StoreDO extends DurableObject<Env> {
     actorId: string,
   ): Promise<Outcome<Order[]>> {
     const r = outcome(() =>
-      atomic(this.ctx.storage, this.meta, () => {
+      this.tx(() => {
         this.settings
         const changed: Order[] = []
         for (const o of this.orders.list({ tableKey, sessionId, limit: 1000 })) {
@@ -455,6 +478,7 @@ export class StoreDO extends DurableObject<Env> {
             this.orders.update(cur, 'pay', cur.state, actor, actorId, '柜台收款')
           }
           if (cur.state === 'SERVED') cur = this.applyEventSync(cur.id, 'complete', actor, actorId)
+          this.printing.receipts(cur)
           changed.push(cur)
         }
         const stillCooking = changed.filter((o) => OPEN_STATES.includes(o.state))
@@ -546,6 +570,7 @@ export class StoreDO extends DurableObject<Env> {
   }
 
   private afterOrderChange(order: Order, isNew: boolean): void {
+    this.printing.flush()
     this.channel.broadcast({ type: 'order', order, alert: isNew || (order.state === 'PLACED' && order.paid) })
     if (order.tableKey && order.sessionId && order.roundNo) {
       // A new round's table placed it and has the answer already; later changes are news to it.
@@ -585,6 +610,7 @@ export class StoreDO extends DurableObject<Env> {
       tables: this.tableMap(),
       soldOut: a.soldOut,
       remaining: a.remaining,
+      printers: this.printing.repo.states(),
     }
   }
 
@@ -598,6 +624,116 @@ export class StoreDO extends DurableObject<Env> {
     }))
   }
 
+  // ---------- kitchen: printers, bridge, reprints, kitchen display ----------
+
+  setPrinters(printers: PrinterConfig[]): Outcome<PrinterState[]> {
+    const r = outcome(() => {
+      this.settings
+      const list = checkPrinters(printers)
+      this.tx(() => this.printing.reconfigured(this.storeId, list))
+      return this.printing.repo.states()
+    })
+    return r
+  }
+
+  printers(): Outcome<{
+    printers: PrinterConfig[]
+    states: PrinterState[]
+    events: ReturnType<PrintRepo['events']>
+  }> {
+    return outcome(() => {
+      this.settings
+      return {
+        printers: this.printing.repo.printers(),
+        states: this.printing.repo.states(),
+        events: this.printing.repo.events(),
+      }
+    })
+  }
+
+  printJobs(filter: { orderId?: string; limit?: number }): Outcome<JobSummary[]> {
+    return outcome(() => this.printing.repo.jobs(filter))
+  }
+
+  async reprint(jobId: string): Promise<Outcome<JobSummary>> {
+    const r = outcome(() =>
+      this.tx(() => {
+        const copy = this.printing.reprint(jobId)
+        if (!copy) throw new DomainError('NOT_FOUND', `no print job ${jobId}`, { jobId })
+        return copy
+      }),
+    )
+    if (!r.ok) return r
+    this.printing.flush()
+    await this.timers.arm()
+    return outcome(
+      () => this.printing.repo.jobs({ orderId: r.value.ticket.orderId }).find((j) => j.id === r.value.id)!,
+    )
+  }
+
+  /** A new bridge key, shown once; only its SHA-256 is kept. Rotating it disconnects the old bridge. */
+  async rotateBridgeKey(): Promise<Outcome<{ key: string }>> {
+    if (!this.exists())
+      return { ok: false, error: { code: 'STORE_NOT_FOUND', message: 'this store has not been set up' } }
+    const key = `brk_${b64url(crypto.getRandomValues(new Uint8Array(24)))}`
+    this.meta.set('bridge_key_sha256', await sha256Hex(key))
+    for (const ws of this.ctx.getWebSockets('bridge')) replyClose(ws, 4003)
+    return { ok: true, value: { key } }
+  }
+
+  async verifyBridgeKey(key: string): Promise<boolean> {
+    const want = this.meta.get<string>('bridge_key_sha256')
+    if (!want || key.length > 200) return false
+    const got = await sha256Hex(key)
+    let diff = got.length ^ want.length
+    for (let i = 0; i < Math.min(got.length, want.length); i++) diff |= got.charCodeAt(i) ^ want.charCodeAt(i)
+    return diff === 0
+  }
+
+  /**
+   * The kitchen display: a cook starts or bumps one line. The first start moves the order to cooking;
+   * when every line is bumped it is ready. Line state rides on the order (`kds`), so every screen agrees.
+   */
+  async kdsLine(
+    orderId: string,
+    lineNo: number,
+    action: 'start' | 'bump' | 'undo',
+    actor: Actor,
+    actorId: string,
+  ): Promise<Outcome<Order>> {
+    const r = outcome(() =>
+      this.tx(() => {
+        const order = this.orders.require(orderId)
+        if (!order.lines.some((l) => l.lineNo === lineNo))
+          throw new DomainError('NOT_FOUND', `order has no line ${lineNo}`, { lineNo })
+        if (!['ACCEPTED', 'QUEUED', 'COOKING', 'READY'].includes(order.state))
+          throw new DomainError(
+            'INVALID_TRANSITION',
+            `the kitchen is not working on an order that is ${order.state}`,
+          )
+        const now = Date.now()
+        const kds = { ...(order.kds ?? {}) }
+        const cur = kds[lineNo] ?? {}
+        kds[lineNo] =
+          action === 'start'
+            ? { startedAt: cur.startedAt ?? now }
+            : action === 'bump'
+              ? { startedAt: cur.startedAt ?? now, doneAt: now }
+              : { ...(cur.startedAt ? { startedAt: cur.startedAt } : {}) }
+        let next: Order = { ...order, kds, version: order.version + 1, updatedAt: now }
+        this.orders.save(next)
+        if (action !== 'undo' && (next.state === 'ACCEPTED' || next.state === 'QUEUED'))
+          next = this.applyEventSync(orderId, 'start_cooking', actor, actorId)
+        const allDone = next.lines.every((l) => next.kds?.[l.lineNo]?.doneAt)
+        if (allDone && next.state === 'COOKING') next = this.applyEventSync(orderId, 'ready', actor, actorId)
+        return next
+      }),
+    )
+    if (r.ok) this.afterOrderChange(r.value, false)
+    await this.timers.arm()
+    return r
+  }
+
   board(): Outcome<StoreSnapshot> {
     return outcome(() => this.snapshot())
   }
@@ -607,6 +743,12 @@ export class StoreDO extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('Upgrade') !== 'websocket')
       return new Response('expected a WebSocket', { status: 426 })
+    if (request.headers.get('x-bridge') === '1') {
+      // The store's printer bridge (authenticated by the Worker with the store's bridge key).
+      const { response, socket } = acceptSocket(this.ctx, ['bridge'], { bridge: true })
+      this.printing.welcome(socket, this.storeId)
+      return response
+    }
     const role = request.headers.get('x-staff-role') ?? ''
     const sub = request.headers.get('x-staff-sub') ?? ''
     const { response, socket } = acceptSocket(this.ctx, ['staff', `role:${role}`], { role, sub })
@@ -615,6 +757,11 @@ export class StoreDO extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (this.ctx.getTags(ws).includes('bridge')) {
+      const error = this.printing.onBridgeMessage(parseFrame(message))
+      if (error) safeSend(ws, JSON.stringify({ type: 'error', code: 'VALIDATION_FAILED', message: error }))
+      return
+    }
     const parsed = StoreClientMessage.safeParse(parseFrame(message))
     if (!parsed.success) {
       this.channel.send(ws, { type: 'error', code: 'VALIDATION_FAILED', message: 'unknown message' })
@@ -635,6 +782,10 @@ export class StoreDO extends DurableObject<Env> {
     for (const key of this.timers.due(now)) {
       this.timers.clear(key)
       const [kind, orderId] = key.split(':') as [string, string]
+      if (kind === 'feie') {
+        await this.printing.sendCloudJob(orderId, this.env)
+        continue
+      }
       const order = this.orders.get(orderId)
       if (!order) continue
       if ((kind === 'close' || kind === 'reserve') && order.state === 'PENDING_PAYMENT')
@@ -697,4 +848,29 @@ function roundUpdate(o: Order): RoundUpdate {
     totalFen: o.totalFen,
     pickupNo: o.pickupNo,
   }
+}
+
+/** Printer ids are unique and a backup must be another configured printer. */
+function checkPrinters(printers: PrinterConfig[]): PrinterConfig[] {
+  const list = printers.map((p) => PrinterConfigSchema.parse(p))
+  const ids = new Set(list.map((p) => p.id))
+  if (ids.size !== list.length) throw new DomainError('VALIDATION_FAILED', 'printer ids must be unique')
+  for (const p of list)
+    if (p.backupId && (!ids.has(p.backupId) || p.backupId === p.id))
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `printer ${p.id}: backup ${p.backupId} is not another printer`,
+      )
+  return list
+}
+
+function b64url(bytes: Uint8Array): string {
+  let s = ''
+  for (const b of bytes) s += String.fromCharCode(b)
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
+  return [...d].map((b) => b.toString(16).padStart(2, '0')).join('')
 }

@@ -6,6 +6,7 @@ import { errorResponse } from './http'
 import { DOCS_HTML, openApiDocument } from './openapi'
 import { adminRoutes } from './routes/admin'
 import { dinerRoutes } from './routes/diner'
+import { kitchenRoutes } from './routes/kitchen'
 import { publicRoutes } from './routes/public'
 import { staffRoutes } from './routes/staff'
 
@@ -15,6 +16,7 @@ app.route('/', publicRoutes)
 app.route('/', dinerRoutes)
 app.route('/', staffRoutes)
 app.route('/', adminRoutes)
+app.route('/', kitchenRoutes)
 
 app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument(new URL(c.req.url).origin)))
 app.get('/api/docs', (c) => c.html(DOCS_HTML))

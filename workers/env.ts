@@ -18,4 +18,9 @@ export interface Env {
   DATABASE_URL?: string
   /** Local development only: host:port of the WebSocket-to-TCP proxy in front of a plain Postgres. */
   NEON_WS_PROXY?: string
+  /** Feie (飞鹅) cloud printers: the account and its UKEY (secret). Only needed for stores using them. */
+  FEIE_USER?: string
+  FEIE_UKEY?: string
+  /** Override of Feie's API endpoint (tests and a local fake). */
+  FEIE_ENDPOINT?: string
 }

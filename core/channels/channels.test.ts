@@ -242,6 +242,7 @@ const store = (): StoreSnapshot => ({
   tables: [entry('0001-00001')],
   soldOut: [],
   remaining: {},
+  printers: [],
 })
 
 describe('applyStoreMessage', () => {

@@ -28,6 +28,19 @@ export interface StoreSnapshot {
   tables: TableMapEntry[]
   soldOut: string[]
   remaining: Record<string, number>
+  /** Kitchen printers and their last known status. */
+  printers: PrinterState[]
+}
+
+/** A printer as the console shows it (kept by StoreDO from bridge and cloud reports). */
+export interface PrinterState {
+  id: string
+  name: string
+  kind: 'lan' | 'feie'
+  status: 'ok' | 'offline' | 'paper_out' | 'cover_open' | 'error' | 'unknown'
+  detail?: string
+  at: number
+  queued: number
 }
 
 export type StoreServerMessage =
@@ -37,6 +50,8 @@ export type StoreServerMessage =
   | { type: 'table'; seq: number; table: TableMapEntry }
   | { type: 'availability'; seq: number; soldOut: string[]; remaining: Record<string, number> }
   | { type: 'menu'; seq: number; menuVersion: number }
+  /** `alert` is true when the printer needs a person (缺纸, cover open, offline): the console sounds an alarm. */
+  | { type: 'printer'; seq: number; printer: PrinterState; alert: boolean }
   | { type: 'error'; code: string; message: string }
 
 export function applyStoreMessage(
@@ -66,6 +81,12 @@ export function applyStoreMessage(
     case 'menu':
       s.menuVersion = msg.menuVersion
       break
+    case 'printer': {
+      const i = s.printers.findIndex((p) => p.id === msg.printer.id)
+      s.printers =
+        i < 0 ? [...s.printers, msg.printer] : s.printers.map((p, j) => (j === i ? msg.printer : p))
+      break
+    }
   }
   return { state: s, seq: msg.seq }
 }

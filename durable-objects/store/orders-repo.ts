@@ -105,6 +105,19 @@ export class OrdersRepo {
     )
   }
 
+  /**
+   * Save a change that is not a state transition (kitchen display line progress). No event and no history
+   * row: the next transition carries the order, with this change, to history.
+   */
+  save(order: Order): void {
+    this.sql.exec(
+      'UPDATE orders SET updated_at = ?, json = ? WHERE id = ?',
+      order.updatedAt,
+      JSON.stringify(order),
+      order.id,
+    )
+  }
+
   /** Save a changed order (version bumped by the caller's `next`) and record the event that changed it. */
   update(
     order: Order,

@@ -29,4 +29,21 @@ export const STORE_MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX outbox_due ON outbox (next_at)',
     ],
   },
+  {
+    // Kitchen printing: printer configs, the print queue (a job stays queued until the bridge acks it),
+    // the last known status of each printer and every status change.
+    version: 2,
+    up: [
+      'CREATE TABLE printers (id TEXT PRIMARY KEY, json TEXT NOT NULL)',
+      `CREATE TABLE print_jobs (id TEXT PRIMARY KEY, printer_id TEXT NOT NULL, order_id TEXT NOT NULL,
+         status TEXT NOT NULL, json TEXT NOT NULL, created_at INTEGER NOT NULL, acked_at INTEGER,
+         attempts INTEGER NOT NULL DEFAULT 0)`,
+      'CREATE INDEX print_jobs_queue ON print_jobs (status, created_at)',
+      'CREATE INDEX print_jobs_order ON print_jobs (order_id)',
+      `CREATE TABLE printer_state (printer_id TEXT PRIMARY KEY, status TEXT NOT NULL, detail TEXT,
+         at INTEGER NOT NULL)`,
+      `CREATE TABLE printer_events (id INTEGER PRIMARY KEY AUTOINCREMENT, printer_id TEXT NOT NULL,
+         status TEXT NOT NULL, detail TEXT, at INTEGER NOT NULL)`,
+    ],
+  },
 ]
