@@ -123,7 +123,12 @@ const RULES: Record<OrderEvent, readonly Rule[]> = {
     { from: ['PENDING_PAYMENT'], to: 'CANCELLED', modes: ALL, actors: ['diner', ...STAFF, 'system'] },
     // Staff can withdraw a dine-in round until it is ready (退菜); once the kitchen has it, a void ticket
     // tells the stations. A paid one goes through a refund instead (see request_refund / approve_refund).
-    { from: ['PLACED', 'ACCEPTED', 'QUEUED', 'COOKING'], to: 'CANCELLED', modes: ['dine_in'], actors: [...STAFF] },
+    {
+      from: ['PLACED', 'ACCEPTED', 'QUEUED', 'COOKING'],
+      to: 'CANCELLED',
+      modes: ['dine_in'],
+      actors: [...STAFF],
+    },
   ],
   close: [{ from: ['PENDING_PAYMENT'], to: 'CLOSED', modes: ALL, actors: ['system'] }],
   request_refund: [

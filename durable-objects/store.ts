@@ -412,7 +412,9 @@ export class StoreDO extends DurableObject<Env> {
     if (event === 'reject' && !reason?.trim())
       throw new DomainError('VALIDATION_FAILED', 'say why the order is rejected', { event })
     if (event === 'cancel' && order.paid)
-      throw new DomainError('INVALID_TRANSITION', 'this order is paid: refund it instead of cancelling', { state: from })
+      throw new DomainError('INVALID_TRANSITION', 'this order is paid: refund it instead of cancelling', {
+        state: from,
+      })
     if (event === 'complete' && !order.paid)
       throw new DomainError('INVALID_TRANSITION', 'settle the bill before completing this order', {
         state: from,

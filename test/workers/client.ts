@@ -99,7 +99,13 @@ export async function socket(path: string, token: string) {
           () => reject(new Error(`no matching message; got ${JSON.stringify(messages.map((m) => m.type))}`)),
           timeoutMs,
         )
-        waiters.push({ pred, resolve: (m) => (clearTimeout(t), resolve(m)) })
+        waiters.push({
+          pred,
+          resolve: (m) => {
+            clearTimeout(t)
+            resolve(m)
+          },
+        })
       })
     },
     close: () => ws.close(1000, 'done'),

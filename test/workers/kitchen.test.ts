@@ -43,7 +43,10 @@ async function bridge(storeId: string, key: string) {
   const until = async (pred: (ms: any[]) => boolean, ms = 5000) => {
     const end = Date.now() + ms
     while (!pred(messages)) {
-      if (Date.now() > end) throw new Error(`bridge saw ${JSON.stringify(messages.map((m) => (m.type === "job" ? [m.job.printerId, m.job.ticket.kind, m.job.ticket.roundNo] : m.type)))}`)
+      if (Date.now() > end)
+        throw new Error(
+          `bridge saw ${JSON.stringify(messages.map((m) => (m.type === 'job' ? [m.job.printerId, m.job.ticket.kind, m.job.ticket.roundNo] : m.type)))}`,
+        )
       await new Promise((r) => setTimeout(r, 10))
     }
   }

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+import { ciReport } from './vitest.shared'
+
+// The printer bridge and its virtual printer run in plain Node (TCP sockets, files), never in Workers.
+export default defineConfig({
+  test: {
+    ...ciReport('bridge'),
+    environment: 'node',
+    include: ['printer-bridge/**/*.test.ts'],
+    testTimeout: 60_000,
+  },
+})
