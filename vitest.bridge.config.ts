@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     ...ciReport('bridge'),
     environment: 'node',
-    include: ['printer-bridge/**/*.test.ts'],
+    include: ['printer-bridge/**/*.test.ts', 'test/kitchen/**/*.test.ts'],
     testTimeout: 60_000,
   },
 })
