@@ -477,7 +477,7 @@ export class TableDO extends DurableObject<Env> {
     const menu = await this.menuAt(menuVersion)
     const soldOut = this.meta.get<string[]>('sold_out') ?? []
     const now = Date.now()
-    return reqs.map((req) => {
+    return reqs.map((req, i) => {
       const r = resolveLine(menu, req, { soldOut, remaining: {} })
       return {
         lineId: newId('lin', now),
@@ -492,7 +492,8 @@ export class TableDO extends DurableObject<Env> {
         skuName: r.skuName,
         optionNames: r.optionNames,
         unitPriceFen: r.unitPriceFen,
-        addedAt: now,
+        // One millisecond apart: the cart's order is (addedAt, lineId), and the request's order must hold.
+        addedAt: now + i,
       }
     })
   }

@@ -2,6 +2,7 @@
 //   /index.html            landing page
 //   /diner/index.html      diner app; the Worker also returns it for /t/<code>, so assets use absolute paths
 //   /merchant/index.html   merchant board
+//   /kds/index.html        kitchen display
 // Deterministic: same sources, same bytes. Exits non-zero on any error. Run: npx tsx scripts/build-web.ts
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -21,6 +22,7 @@ interface App {
 const APPS: App[] = [
   { name: 'diner', title: '扫码点餐', entry: 'web/diner/main.tsx' },
   { name: 'merchant', title: '商家工作台', entry: 'web/merchant/main.tsx' },
+  { name: 'kds', title: '后厨显示屏', entry: 'web/kds/main.tsx' },
 ]
 
 // See web/shared/zod-stub.ts: core's schemas ride along with its pure helpers; the apps never parse.

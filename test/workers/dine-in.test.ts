@@ -240,6 +240,21 @@ describe('dine-in scan-to-order', () => {
       ['柠檬茶', 2, '小明'],
     ])
     expect(sent.json.round.totalFen).toBe(200 + 1600)
+    // Several lines in one request keep the request's order (the kitchen reads them in that order).
+    const many = await api('POST', '/api/v1/table/rounds', {
+      token: d.token,
+      headers: { 'idempotency-key': idemKey() },
+      body: {
+        menuVersion: store.menuVersion,
+        lines: [
+          line('tea', 'pot', 1),
+          line('rice', 'bowl', 1),
+          line('duck', 'half', 1),
+          line('mapo', 'std', 1, ['mild']),
+        ],
+      },
+    })
+    expect(many.json.round.lines.map((l: any) => l.name)).toEqual(['柠檬茶', '米饭', '限量烤鸭', '麻婆豆腐'])
     const bad = await api('POST', '/api/v1/table/rounds', {
       token: d.token,
       headers: { 'idempotency-key': idemKey() },

@@ -1,13 +1,13 @@
 import { useState } from 'preact/hooks'
+import { logout, type StaffSession, savedSession } from '../shared/staff-auth'
+import { LoginForm } from '../shared/staff-login'
 import { Toaster } from '../shared/toast'
-import { logout, type StaffSession, savedSession } from './auth'
 import { Board } from './board'
-import { LoginForm } from './login'
 
 export function App() {
-  const [session, setSession] = useState<StaffSession | null>(savedSession)
+  const [session, setSession] = useState<StaffSession | null>(() => savedSession('merchant'))
   const out = () => {
-    logout()
+    logout('merchant')
     setSession(null)
   }
   return (
@@ -15,7 +15,7 @@ export function App() {
       {session ? (
         <Board key={session.token} session={session} onLogout={out} />
       ) : (
-        <LoginForm onLogin={setSession} />
+        <LoginForm app="merchant" title="商家工作台" emoji="🧑‍🍳" onLogin={setSession} />
       )}
       <Toaster />
     </>

@@ -1,15 +1,18 @@
-// The signed-in board: header (store, staff, sound, link), and the 订单 / 桌台 / 菜单 tabs.
+// The signed-in board: header (store, staff, sound, link), printer strip and alarm, and the
+// 订单 / 桌台 / 菜单 / 设置 tabs.
 import { useEffect, useState } from 'preact/hooks'
+import { enableSound, soundReady } from '../shared/beep'
 import { ROLE_LABEL } from '../shared/labels'
 import { LinkBanner } from '../shared/link-banner'
-import type { StaffSession } from './auth'
-import { enableSound, soundReady } from './beep'
+import type { StaffSession } from '../shared/staff-auth'
 import { MenuTab } from './menu-tab'
 import { Orders } from './orders'
+import { PrinterAlarm, PrinterStrip } from './printers'
+import { Settings } from './settings'
 import { TableMap } from './tables'
 import { useMenu, useStore } from './use-store'
 
-type Tab = 'orders' | 'tables' | 'menu'
+type Tab = 'orders' | 'tables' | 'menu' | 'settings'
 
 export function Board({ session, onLogout }: { session: StaffSession; onLogout: () => void }) {
   const store = useStore(session, onLogout)
@@ -31,10 +34,12 @@ export function Board({ session, onLogout }: { session: StaffSession; onLogout: 
     return () => document.removeEventListener('pointerdown', unlock)
   }, [sound])
 
+  const manager = session.staff.role === 'owner' || session.staff.role === 'manager'
   const tabs: [Tab, string, number][] = [
     ['orders', '订单', waiting],
     ['tables', '桌台', 0],
     ['menu', '菜单', 0],
+    ...(manager ? ([['settings', '设置', 0]] as [Tab, string, number][]) : []),
   ]
   return (
     <div class="board">
@@ -63,6 +68,16 @@ export function Board({ session, onLogout }: { session: StaffSession; onLogout: 
           ))}
         </nav>
         <div class="bar-actions">
+          <a
+            class="btn kds-link"
+            href={`/kds/?store=${session.storeId}`}
+            target="_blank"
+            rel="noopener"
+            data-testid="kds-link"
+            title="Kitchen display"
+          >
+            👨‍🍳 后厨屏 KDS
+          </a>
           {!sound && (
             <button
               type="button"
@@ -78,6 +93,13 @@ export function Board({ session, onLogout }: { session: StaffSession; onLogout: 
           </button>
         </div>
       </header>
+      <PrinterAlarm alarms={store.alarms} onAck={store.ackAlarms} />
+      {board && (
+        <PrinterStrip
+          printers={board.printers ?? []}
+          onOpen={manager ? () => setTab('settings') : undefined}
+        />
+      )}
       {!board ? (
         <div class="center-screen muted">正在加载门店数据…</div>
       ) : tab === 'orders' ? (
@@ -87,6 +109,9 @@ export function Board({ session, onLogout }: { session: StaffSession; onLogout: 
           flashing={store.flashing}
           onSeen={store.unflash}
           onEvent={store.applyEvent}
+          printers={board.printers ?? []}
+          loadJobs={store.printJobs}
+          reprint={store.reprint}
         />
       ) : tab === 'tables' ? (
         <TableMap
@@ -94,6 +119,13 @@ export function Board({ session, onLogout }: { session: StaffSession; onLogout: 
           orders={board.orders}
           role={session.staff.role}
           onAction={store.tableAction}
+        />
+      ) : tab === 'settings' ? (
+        <Settings
+          storeId={session.storeId}
+          live={board.printers ?? []}
+          load={store.printersInfo}
+          newKey={store.newBridgeKey}
         />
       ) : (
         <MenuTab

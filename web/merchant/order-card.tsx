@@ -1,12 +1,15 @@
 // One order on the board: where it is for, what is in it, and the buttons its state allows this role.
 
 import { useState } from 'preact/hooks'
+import type { PrinterState } from '../../core/channels/store'
 import { formatFen } from '../../core/money'
 import type { Order } from '../../core/order'
 import { nextEvents, type OrderEvent } from '../../core/order-machine'
 import type { StaffRole } from '../../core/store'
 import { EVENT_LABEL, MODE_LABEL, ORDER_STATE_LABEL, stateTone } from '../shared/labels'
 import { clock, since } from '../shared/time'
+import { PrintJobs } from './print-jobs'
+import type { JobSummary } from './use-store'
 
 const DANGER: readonly OrderEvent[] = ['reject', 'cancel', 'refuse_refund']
 /** Events that ask for a reason first; the reason is required for a rejection. */
@@ -32,6 +35,10 @@ export function OrderCard(props: {
   flash: boolean
   onSeen: (id: string) => void
   onEvent: (order: Order, event: OrderEvent, reason?: string) => Promise<boolean>
+  /** The store's printers; the 打印 section shows only when there are some. */
+  printers: PrinterState[]
+  loadJobs: (orderId: string) => Promise<JobSummary[] | null>
+  reprint: (jobId: string) => Promise<JobSummary | null>
 }) {
   const { order: o } = props
   const [busy, setBusy] = useState(false)
@@ -91,8 +98,9 @@ export function OrderCard(props: {
       <ul class="order-lines">
         {o.lines.map((l, i) => {
           const spec = [l.skuName, ...l.optionNames].filter(Boolean).join(' / ')
+          const k = o.kds?.[l.lineNo]
           return (
-            <li key={i}>
+            <li key={i} class={k?.doneAt ? 'line-done' : ''}>
               <span class="line-qty">{l.qty}×</span>
               <span class="line-body">
                 <span class="line-name">{l.name}</span>
@@ -104,6 +112,11 @@ export function OrderCard(props: {
                 )}
                 {l.note && <span class="line-note">备注：{l.note}</span>}
               </span>
+              {k && (
+                <span class={`line-kds ${k.doneAt ? 'done' : ''}`} data-testid="line-kds">
+                  {k.doneAt ? '✓ 已做好' : '制作中'}
+                </span>
+              )}
             </li>
           )
         })}
@@ -132,6 +145,9 @@ export function OrderCard(props: {
           ))}
         </span>
       </footer>
+      {props.printers.length > 0 && (
+        <PrintJobs orderId={o.id} printers={props.printers} load={props.loadJobs} reprint={props.reprint} />
+      )}
       {asking && (
         <div class="reason-form" onClick={(ev) => ev.stopPropagation()}>
           <div class="reason-chips">

@@ -1,11 +1,13 @@
 // Orders in four columns by where they are in the kitchen; on a phone one column at a time.
 
 import { useState } from 'preact/hooks'
+import type { PrinterState } from '../../core/channels/store'
 import type { Order } from '../../core/order'
 import type { OrderEvent, OrderState } from '../../core/order-machine'
 import type { StaffRole } from '../../core/store'
 import { useNow } from '../shared/time'
 import { OrderCard } from './order-card'
+import type { JobSummary } from './use-store'
 
 type ColumnId = 'new' | 'cooking' | 'ready' | 'done'
 
@@ -38,6 +40,9 @@ export function Orders(props: {
   flashing: ReadonlySet<string>
   onSeen: (id: string) => void
   onEvent: (order: Order, event: OrderEvent, reason?: string) => Promise<boolean>
+  printers: PrinterState[]
+  loadJobs: (orderId: string) => Promise<JobSummary[] | null>
+  reprint: (jobId: string) => Promise<JobSummary | null>
 }) {
   const [col, setCol] = useState<ColumnId>('new')
   const now = useNow()
@@ -58,6 +63,9 @@ export function Orders(props: {
       flash={props.flashing.has(o.id)}
       onSeen={props.onSeen}
       onEvent={props.onEvent}
+      printers={props.printers}
+      loadJobs={props.loadJobs}
+      reprint={props.reprint}
     />
   )
 

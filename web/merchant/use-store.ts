@@ -1,25 +1,44 @@
-// The store's live board: socket with snapshot + deltas, new-order alerts, and the staff actions.
+// The store's live board: socket with snapshot + deltas, new-order alerts, printer alarms, staff actions.
 
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
-import { applyStoreMessage, type StoreServerMessage, type StoreSnapshot } from '../../core/channels/store'
+import { useEffect, useState } from 'preact/hooks'
+import type { PrinterState } from '../../core/channels/store'
 import type { Availability, Menu } from '../../core/menu'
 import type { Order } from '../../core/order'
 import type { OrderEvent } from '../../core/order-machine'
-import { ApiError, api, socketUrl } from '../shared/api'
-import { describeError, errorText } from '../shared/errors'
-import { LiveSocket, useLive } from '../shared/socket'
+import type { PrinterConfig } from '../../core/tickets'
+import { api } from '../shared/api'
+import { beep } from '../shared/beep'
+import { describeError } from '../shared/errors'
+import type { StaffSession } from '../shared/staff-auth'
+import { useStoreLive } from '../shared/store-live'
 import { toast } from '../shared/toast'
-import type { StaffSession } from './auth'
-import { beep } from './beep'
 
 // Why: long enough to catch the eye of someone across the kitchen, short enough not to become noise.
 const FLASH_MS = 12_000
 
+/** GET /print-jobs: one ticket sent (or waiting) for one printer. */
+export interface JobSummary {
+  id: string
+  printerId: string
+  orderId: string
+  status: 'queued' | 'acked'
+  kind: string
+  reprint: boolean
+  createdAt: number
+  ackedAt?: number
+}
+
+/** GET /printers */
+export interface PrintersInfo {
+  printers: PrinterConfig[]
+  states: PrinterState[]
+  events: { printerId: string; status: PrinterState['status']; detail?: string; at: number }[]
+}
+
 export function useStore(session: StaffSession, onLogout: () => void) {
-  const base = `/api/v1/stores/${session.storeId}`
   const [flashing, setFlashing] = useState<ReadonlySet<string>>(new Set())
-  const out = useRef(onLogout)
-  out.current = onLogout
+  /** Printers that raised an alarm nobody has acknowledged yet (latest state of each). */
+  const [alarms, setAlarms] = useState<PrinterState[]>([])
 
   const unflash = (id: string) =>
     setFlashing((s) => {
@@ -29,45 +48,24 @@ export function useStore(session: StaffSession, onLogout: () => void) {
       return next
     })
 
-  const live = useMemo(
-    () =>
-      new LiveSocket<StoreSnapshot, StoreServerMessage>({
-        url: socketUrl(`${base}/ws`, session.token),
-        apply: applyStoreMessage,
-        onMessage: (msg) => {
-          if (msg.type === 'error') toast(errorText(msg.code, msg.message), 'error')
-          if (msg.type === 'order' && msg.alert) {
-            beep()
-            const id = msg.order.id
-            setFlashing((s) => new Set(s).add(id))
-            setTimeout(() => unflash(id), FLASH_MS)
-          }
-        },
-        onUnreachable: () => {
-          api(`${base}/board`, { token: session.token }).catch((e) => {
-            if (e instanceof ApiError && e.status === 401) {
-              toast('登录已过期，请重新登录', 'error')
-              out.current()
-            }
-          })
-        },
-      }),
-    [session.token],
-  )
-  useEffect(() => () => live.close(), [live])
-  const view = useLive(live)
-
-  const call = async <T>(path: string, body: unknown, ok?: string): Promise<T | null> => {
-    try {
-      const res = await api<T>(`${base}${path}`, { token: session.token, body })
-      if (ok) toast(ok)
-      return res
-    } catch (e) {
-      toast(describeError(e), 'error')
-      if (e instanceof ApiError && e.status === 401) out.current()
-      return null
+  const { live, view, call, patchOrder } = useStoreLive(session, onLogout, (msg) => {
+    if (msg.type === 'order' && msg.alert) {
+      beep()
+      const id = msg.order.id
+      setFlashing((s) => new Set(s).add(id))
+      setTimeout(() => unflash(id), FLASH_MS)
     }
-  }
+    if (msg.type === 'printer') {
+      const p = msg.printer
+      setAlarms((list) => {
+        const has = list.some((x) => x.id === p.id)
+        // A printer that is fine again stops alarming by itself; one still in trouble keeps its latest status.
+        if (p.status === 'ok') return has ? list.filter((x) => x.id !== p.id) : list
+        if (msg.alert || has) return [...list.filter((x) => x.id !== p.id), p]
+        return list
+      })
+    }
+  })
 
   const applyEvent = async (order: Order, event: OrderEvent, reason?: string): Promise<boolean> => {
     unflash(order.id)
@@ -75,7 +73,7 @@ export function useStore(session: StaffSession, onLogout: () => void) {
       `/orders/${encodeURIComponent(order.id)}/events`,
       reason ? { event, reason } : { event },
     )
-    if (res) live.patch((s) => upsertOrder(s, res))
+    if (res) patchOrder(res)
     return !!res
   }
 
@@ -92,16 +90,31 @@ export function useStore(session: StaffSession, onLogout: () => void) {
     }
   }
 
-  return { board: view.state, status: view.status, flashing, unflash, applyEvent, tableAction, setSoldOut }
+  const printJobs = (orderId: string) =>
+    call<JobSummary[]>(`/print-jobs?orderId=${encodeURIComponent(orderId)}`)
+  const reprint = (jobId: string) =>
+    call<JobSummary>(`/print-jobs/${encodeURIComponent(jobId)}/reprint`, {}, '已重新打印')
+  const printersInfo = () => call<PrintersInfo>('/printers')
+  const newBridgeKey = () => call<{ key: string }>('/bridge-key', {})
+
+  return {
+    board: view.state,
+    status: view.status,
+    flashing,
+    unflash,
+    applyEvent,
+    tableAction,
+    setSoldOut,
+    alarms,
+    ackAlarms: () => setAlarms([]),
+    printJobs,
+    reprint,
+    printersInfo,
+    newBridgeKey,
+  }
 }
 
-/** An HTTP answer may race the socket's copy; keep whichever is newer. */
-function upsertOrder(s: StoreSnapshot, o: Order): StoreSnapshot {
-  const i = s.orders.findIndex((x) => x.id === o.id)
-  if (i < 0) return { ...s, orders: [...s.orders, o] }
-  if (s.orders[i]!.version > o.version) return s
-  return { ...s, orders: s.orders.map((x, j) => (j === i ? o : x)) }
-}
+export type StoreActions = ReturnType<typeof useStore>
 
 /** The menu for the 菜单 tab, refetched when the board reports a new version. */
 export function useMenu(storeId: string, version: number | undefined): Menu | null {

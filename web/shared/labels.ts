@@ -1,4 +1,6 @@
 // Chinese labels for core's enums. Records typed by the union so a new state fails the type check here.
+import type { PrinterState } from '../../core/channels/store'
+import type { Station } from '../../core/menu'
 import type { OrderEvent, OrderMode, OrderState } from '../../core/order-machine'
 import type { TableStatus } from '../../core/store'
 
@@ -81,4 +83,15 @@ export const ROLE_LABEL: Record<string, string> = {
   manager: '店长',
   waiter: '服务员',
   kitchen: '后厨',
+}
+
+export const STATION_LABEL: Record<Station, string> = { hot: '热菜', cold: '凉菜', bar: '酒水', pass: '出品' }
+
+export const PRINTER_STATUS_LABEL: Record<PrinterState['status'], string> = {
+  ok: '正常',
+  offline: '离线',
+  paper_out: '缺纸',
+  cover_open: '开盖',
+  error: '故障',
+  unknown: '未知',
 }

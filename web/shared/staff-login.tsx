@@ -1,9 +1,16 @@
+// Staff login form shared by the merchant board and the kitchen display (same testids in both).
 import { useState } from 'preact/hooks'
-import { describeError } from '../shared/errors'
-import { lastLogin, login, type StaffSession } from './auth'
+import { describeError } from './errors'
+import { lastLogin, login, type StaffApp, type StaffSession } from './staff-auth'
+import './staff-login.css'
 
-export function LoginForm({ onLogin }: { onLogin: (s: StaffSession) => void }) {
-  const last = lastLogin()
+export function LoginForm(props: {
+  app: StaffApp
+  title: string
+  emoji: string
+  onLogin: (s: StaffSession) => void
+}) {
+  const last = lastLogin(props.app)
   const [storeId, setStoreId] = useState(last.storeId)
   const [username, setUsername] = useState(last.username)
   const [password, setPassword] = useState('')
@@ -16,7 +23,7 @@ export function LoginForm({ onLogin }: { onLogin: (s: StaffSession) => void }) {
     setBusy(true)
     setError('')
     try {
-      onLogin(await login(storeId, username.trim(), password))
+      props.onLogin(await login(props.app, storeId, username.trim(), password))
     } catch (err) {
       setError(describeError(err))
       setBusy(false)
@@ -24,10 +31,10 @@ export function LoginForm({ onLogin }: { onLogin: (s: StaffSession) => void }) {
   }
 
   return (
-    <div class="login-wrap">
+    <div class={`login-wrap login-${props.app}`}>
       <form class="login" onSubmit={submit}>
-        <div class="big-emoji">🧑‍🍳</div>
-        <h1>商家工作台</h1>
+        <div class="big-emoji">{props.emoji}</div>
+        <h1>{props.title}</h1>
         <label>
           门店编号
           <input
