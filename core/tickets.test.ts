@@ -316,3 +316,39 @@ describe('routing properties', () => {
     )
   })
 })
+
+describe('receipt arithmetic', () => {
+  it('lines at list price plus the price steps add up to the total, whatever the discounts', async () => {
+    const { priceOrder, PromotionsSchema } = await import('./pricing')
+    const promotions = PromotionsSchema.parse({
+      discounts: [
+        { id: 'drinks', label: '饮品8.8折', kind: 'percent', percentOff: 12, categoryIds: ['drinks'] },
+      ],
+      tiers: [{ thresholdFen: 5000, offFen: 500 }],
+    })
+    const resolved = [
+      {
+        ...pricedLine({
+          name: '酸梅汤',
+          categoryId: 'drinks',
+          station: 'bar',
+          unitPriceFen: 800,
+          memberUnitPriceFen: 800,
+        }),
+        qty: 2,
+      },
+      {
+        ...pricedLine({ name: '水煮鱼', station: 'hot', unitPriceFen: 6800, memberUnitPriceFen: 6800 }),
+        qty: 1,
+      },
+    ]
+    const price = priceOrder({ lines: resolved, mode: 'dine_in', member: false, promotions })
+    const o = order(price.lines, { price, totalFen: price.totalFen })
+    const [job] = receiptJobs(o, '店', [printer('front', { receipts: true })], opts())
+    const t = job!.ticket
+    const lines = t.lines.reduce((s, l) => s + l.lineTotalFen, 0)
+    const reductions = (t.steps ?? []).filter((s) => s.amountFen < 0).reduce((s, x) => s + x.amountFen, 0)
+    expect(lines).toBe(2 * 800 + 6800)
+    expect(lines + reductions).toBe(t.totalFen)
+  })
+})

@@ -213,7 +213,9 @@ function toTicketLine(l: PricedLine): TicketLine {
     note: l.note,
     allergens: [...l.allergens],
     station: l.station,
-    lineTotalFen: l.lineTotalFen,
+    // List price: the receipt's price steps (会员价, discounts, 满减 …) follow and take the reductions off,
+    // so lines + steps add up to the total. The discounted line total would count them twice.
+    lineTotalFen: l.unitPriceFen * l.qty,
   }
 }
 
