@@ -746,7 +746,16 @@ export class StoreDO extends DurableObject<Env> {
     if (request.headers.get('Upgrade') !== 'websocket')
       return new Response('expected a WebSocket', { status: 426 })
     if (request.headers.get('x-bridge') === '1') {
-      // The store's printer bridge (authenticated by the Worker with the store's bridge key).
+      // The store's printer bridge (authenticated by the Worker with the store's bridge key). One bridge per
+      // store: each keeps its own journal, so two would both print every ticket. The newest wins (the old one
+      // may be a dead connection); it is told why with 4009 and leaves its waiting jobs to this one.
+      for (const old of this.ctx.getWebSockets('bridge')) {
+        try {
+          old.close(4009, 'another bridge connected for this store')
+        } catch {
+          // already closing
+        }
+      }
       const { response, socket } = acceptSocket(this.ctx, ['bridge'], { bridge: true })
       this.printing.welcome(socket, this.storeId)
       return response

@@ -447,6 +447,17 @@ describe('bridge', () => {
     expect(store.statuses('kitchen')).toEqual(['ok', 'paper_out', 'cover_open', 'ok'])
   })
 
+  it('notices an idle printer running out of paper, before any ticket is due', async () => {
+    const vp = await printer('kitchen')
+    const store = await FakeStore.start([lan('kitchen', vp)])
+    startBridge(store, tmpJournal(), { idlePollMs: 200 })
+    await until('first status', () => store.statuses('kitchen').length === 1)
+    await vp.setStatus({ paperOut: true })
+    await until('paper_out while idle', () => store.statuses('kitchen').includes('paper_out'))
+    await vp.setStatus({ paperOut: false })
+    await until('ok again', () => store.statuses('kitchen').at(-1) === 'ok')
+  })
+
   it('hands a down printer’s waiting jobs to its backup after backupAfterMs, in order', async () => {
     const kitchen = await printer('kitchen')
     const bar = await printer('bar')

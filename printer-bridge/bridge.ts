@@ -44,6 +44,8 @@ export interface BridgeOptions {
   backupAfterMs?: number
   /** Status poll while jobs wait or a printer is not ok. */
   pollMs?: number
+  /** Status poll of idle, healthy printers, so paper running out between orders shows before the next one. */
+  idlePollMs?: number
   /** DLE EOT answer timeout; a LAN printer answers in a few ms, 500 ms is the reference's figure. */
   statusTimeoutMs?: number
   /** Connect timeout and idle timeout while sending a job. */
@@ -86,6 +88,9 @@ interface PrinterState {
 const DEFAULTS = {
   backupAfterMs: 60_000,
   pollMs: 5_000,
+  // Idle printers are asked every 30 s: a DLE EOT is a few bytes, and staff learn of an empty roll before
+  // the lunch rush instead of with its first ticket.
+  idlePollMs: 30_000,
   statusTimeoutMs: 800,
   printTimeoutMs: 10_000,
   minBackoffMs: 500,
@@ -217,10 +222,30 @@ export class Bridge {
       const why = reason.length > 0 ? ` ${reason.toString()}` : ''
       if (code === 4003)
         this.log('warn', 'the server closed the socket: the bridge key was rotated or is wrong')
+      if (code === 4009) {
+        // Another bridge connected for this store and the server now sends jobs there. Jobs this bridge has
+        // not started would print twice (each bridge has its own journal): drop them, the server resends
+        // every unconfirmed job to the bridge that holds the socket. Retry slowly so two machines do not
+        // take the socket from each other every second.
+        const dropped = this.dropUnstarted()
+        this.log('warn', `another bridge connected for this store; ${dropped} waiting job(s) left to it`)
+        this.attempt = Math.max(this.attempt, 16)
+      }
       const delay = this.backoff()
       this.log('warn', `disconnected (${code}${why}); reconnecting in ${(delay / 1000).toFixed(1)} s`)
       this.reconnectTimer = setTimeout(() => this.connect(), delay)
     })
+  }
+
+  /** Remove queued jobs that were never handed to a printer; returns how many. */
+  private dropUnstarted(): number {
+    let n = 0
+    for (const p of this.printers.values()) {
+      const keep = p.queue.filter((q) => this.journal.has(q.job.id, 'received'))
+      n += p.queue.length - keep.length
+      p.queue = keep
+    }
+    return n
   }
 
   private backoff(): number {
@@ -510,25 +535,39 @@ export class Bridge {
 
   // ---------- polling ----------
 
+  /** Whether the pending poll timer is the fast one. */
+  private pollUrgent = false
+
   private needsPoll(): boolean {
     for (const p of this.printers.values()) if (p.queue.length > 0 || p.status !== 'ok') return true
     return false
   }
 
+  /** Fast polls while anything waits or is wrong; slow ones otherwise, so an idle printer's trouble shows. */
   private schedulePoll(): void {
-    if (this.pollTimer || this.stopped || !this.needsPoll()) return
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = undefined
-      this.tick()
-    }, this.opts.pollMs)
+    if (this.stopped || this.printers.size === 0) return
+    const urgent = this.needsPoll()
+    if (this.pollTimer) {
+      // A slow idle poll must not hold back the fast one a waiting job or a failing printer needs.
+      if (!urgent || this.pollUrgent) return
+      clearTimeout(this.pollTimer)
+    }
+    this.pollUrgent = urgent
+    this.pollTimer = setTimeout(
+      () => {
+        this.pollTimer = undefined
+        this.tick(urgent)
+      },
+      urgent ? this.opts.pollMs : this.opts.idlePollMs,
+    )
   }
 
-  private tick(): void {
+  private tick(urgent = true): void {
     if (this.stopped) return
     for (const p of this.printers.values()) {
       if (p.busy) continue
       if (p.queue.length > 0) this.pump(p)
-      else if (p.status !== 'ok') this.check(p)
+      else if (p.status !== 'ok' || !urgent) this.check(p)
     }
     this.schedulePoll()
   }

@@ -161,6 +161,34 @@ describe('kitchen printing', () => {
     b2.ws.close(1000)
   })
 
+  it('one bridge per store: a second one takes over and the first is told why', async () => {
+    const store = await seedStore('404')
+    const owner = await login('404')
+    await api('PUT', '/api/v1/stores/404/printers', { token: owner, body: { printers: PRINTERS } })
+    const { key } = (await api('POST', '/api/v1/stores/404/bridge-key', { token: owner })).json
+    const first = await bridge('404', key)
+    await first.until((ms) => ms.some((m) => m.type === 'welcome'))
+    const closed = new Promise<number>((resolve) =>
+      first.ws.addEventListener('close', (e) => resolve(e.code)),
+    )
+    const second = await bridge('404', key)
+    await second.until((ms) => ms.some((m) => m.type === 'welcome'))
+    expect(await closed).toBe(4009)
+    const d = await join(store.tables[0]!.code)
+    const r = await api('POST', '/api/v1/table/rounds', {
+      token: d.token,
+      headers: { 'idempotency-key': idemKey() },
+      body: { menuVersion: store.menuVersion, lines: [line('rice', 'bowl', 1)] },
+    })
+    await api('POST', `/api/v1/stores/404/orders/${r.json.round.orderId}/events`, {
+      token: owner,
+      body: { event: 'accept' },
+    })
+    await second.until((ms) => ms.some((m) => m.type === 'job'))
+    expect(first.jobs()).toEqual([])
+    second.ws.close(1000)
+  })
+
   it('printer trouble reaches the console live and is recorded', async () => {
     await seedStore('402')
     const owner = await login('402')
