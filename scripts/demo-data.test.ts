@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { type Menu, resolveLine, STATIONS } from '../core/menu'
 import { PromotionsSchema, priceOrder } from '../core/pricing'
 import { StoreSetupSchema } from '../core/store'
-import { DEMO_STORE_ID, demoStoreSetup } from './demo-data'
+import { DEMO_PRINTER_HOST, DEMO_STORE_ID, demoStoreSetup } from './demo-data'
 
 describe('demo store', () => {
   const setup = demoStoreSetup()
@@ -91,5 +91,47 @@ describe('demo store', () => {
 
   it('has one staff account per role', () => {
     expect(setup.staff.map((s) => s.role).sort()).toEqual(['kitchen', 'manager', 'owner', 'waiter'])
+  })
+
+  describe('printers', () => {
+    const printers = setup.printers ?? []
+    const byId = new Map(printers.map((p) => [p.id, p]))
+
+    it('has the four printers npm start runs virtual printers for, with unique ids and ports', () => {
+      expect(printers.map((p) => p.id)).toEqual(['hot', 'cold', 'bar', 'front'])
+      expect(byId.size).toBe(printers.length)
+      const addresses = printers.map((p) => (p.transport.kind === 'lan' ? p.transport.address : ''))
+      expect(addresses).toEqual([9101, 9102, 9103, 9104].map((port) => `tcp://${DEMO_PRINTER_HOST}:${port}`))
+      expect(byId.get('hot')).toMatchObject({ name: '热菜', stations: ['hot'], width: 80, buzzer: true })
+      expect(byId.get('cold')).toMatchObject({ name: '凉菜', stations: ['cold'], width: 58 })
+      expect(byId.get('bar')).toMatchObject({ name: '吧台', stations: ['bar'], width: 58, copies: 1 })
+      expect(byId.get('front')).toMatchObject({ name: '前台', stations: ['pass'], receipts: true, width: 80 })
+    })
+
+    it('covers every station with a printer, so no dish falls back to another station', () => {
+      for (const s of STATIONS)
+        expect(
+          printers.some((p) => p.stations.includes(s)),
+          s,
+        ).toBe(true)
+      for (const i of items)
+        expect(
+          printers.some((p) => p.stations.includes(i.station)),
+          i.id,
+        ).toBe(true)
+    })
+
+    it('prints receipts somewhere', () => {
+      expect(printers.filter((p) => p.receipts).map((p) => p.id)).toEqual(['front'])
+    })
+
+    it('backs the wok line up with the front counter, and every backup is another printer', () => {
+      expect(byId.get('hot')?.backupId).toBe('front')
+      for (const p of printers)
+        if (p.backupId !== undefined) {
+          expect(byId.has(p.backupId), p.id).toBe(true)
+          expect(p.backupId, p.id).not.toBe(p.id)
+        }
+    })
   })
 })

@@ -6,6 +6,7 @@ import type { z } from 'zod'
 import type { MenuItemSchema, OptionGroupSchema, SkuSchema, Station } from '../core/menu'
 import type { PromotionsSchema } from '../core/pricing'
 import { type StoreSetup, StoreSetupSchema } from '../core/store'
+import type { PrinterConfigSchema } from '../core/tickets'
 
 export const DEMO_STORE_ID = '001'
 
@@ -20,6 +21,7 @@ type SkuInput = z.input<typeof SkuSchema>
 type GroupInput = z.input<typeof OptionGroupSchema>
 type SetupInput = z.input<typeof StoreSetupSchema>
 type PromotionsInput = z.input<typeof PromotionsSchema>
+type PrinterInput = z.input<typeof PrinterConfigSchema>
 
 // ---- option groups, shared by many dishes --------------------------------------------------------------
 
@@ -872,6 +874,52 @@ const STAFF: SetupInput['staff'] = [
   { username: 'kitchen', displayName: '后厨陈师傅', role: 'kitchen', password: DEMO_PASSWORD },
 ]
 
+// ---- printers ----------------------------------------------------------------------------------------------
+
+/** Where `npm start` runs a virtual printer for each demo printer: 127.0.0.1 and a port per printer. */
+export const DEMO_PRINTER_HOST = '127.0.0.1'
+
+/**
+ * One printer per station, as a small kitchen has them: the wok line's 80 mm printer beeps over the hood
+ * fans, the cold kitchen and the bar make do with 58 mm, and the front counter prints the pass tickets and
+ * the receipts and takes the wok line's tickets when that printer is down. `npm start` runs a virtual
+ * printer on each address and an in-process bridge, so tickets show up in the terminal.
+ */
+const PRINTERS: PrinterInput[] = [
+  {
+    id: 'hot',
+    name: '热菜',
+    stations: ['hot'],
+    width: 80,
+    buzzer: true,
+    backupId: 'front',
+    transport: { kind: 'lan', address: `tcp://${DEMO_PRINTER_HOST}:9101` },
+  },
+  {
+    id: 'cold',
+    name: '凉菜',
+    stations: ['cold'],
+    width: 58,
+    transport: { kind: 'lan', address: `tcp://${DEMO_PRINTER_HOST}:9102` },
+  },
+  {
+    id: 'bar',
+    name: '吧台',
+    stations: ['bar'],
+    width: 58,
+    copies: 1,
+    transport: { kind: 'lan', address: `tcp://${DEMO_PRINTER_HOST}:9103` },
+  },
+  {
+    id: 'front',
+    name: '前台',
+    stations: ['pass'],
+    receipts: true,
+    width: 80,
+    transport: { kind: 'lan', address: `tcp://${DEMO_PRINTER_HOST}:9104` },
+  },
+]
+
 /** The demo store's full setup, validated: throws if the data and the schema ever disagree. */
 export function demoStoreSetup(): StoreSetup {
   const input: SetupInput = {
@@ -889,6 +937,7 @@ export function demoStoreSetup(): StoreSetup {
     stock: STOCK,
     tables: [...hallTables(), ...roomTables()],
     staff: STAFF,
+    printers: PRINTERS,
   }
   return StoreSetupSchema.parse(input)
 }

@@ -1,14 +1,21 @@
 // `npm start`: the whole system on one machine with no setup. Secrets in .dev.vars, Postgres in PGlite
 // behind the Neon WebSocket proxy, the H5 apps built, the Worker and its Durable Objects in `wrangler dev`,
-// and a demo store seeded on first run. Everything it keeps lives in .data/; Ctrl-C stops it all.
+// and a demo store seeded on first run. Kitchen printing works out of the box: a virtual printer per demo
+// printer and the printer bridge run in this process, so tickets show up in the terminal and as pictures.
+// Everything it keeps lives in .data/; Ctrl-C stops it all.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
-import { networkInterfaces } from 'node:os'
+import { hostname, networkInterfaces } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import WebSocket from 'ws'
+import type { PrinterConfig } from '../core/tickets'
+import { Bridge, type LogLevel } from '../printer-bridge/bridge'
+import { bridgeUrl } from '../printer-bridge/config'
+import { startVirtualPrinter } from '../printer-bridge/virtual-printer'
 import { DEMO_PASSWORD, DEMO_STORE_ID, demoStoreSetup } from './demo-data'
 import { ensureDevVars } from './dev-vars'
 import { startLocalPostgres, startWsProxy } from './local-db'
@@ -18,6 +25,12 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const DATA_DIR = '.data'
 const PG_DIR = join(DATA_DIR, 'pglite')
 const WRANGLER_DIR = join(DATA_DIR, 'wrangler')
+/** Each virtual printer writes its tickets (.txt and .png) to PRINTERS_DIR/<printer id>/. */
+const PRINTERS_DIR = join(DATA_DIR, 'printers')
+/** The store's bridge key: shown once by the server, so kept here for the next start (and a real bridge). */
+const BRIDGE_KEY_FILE = join(DATA_DIR, 'bridge-key')
+/** The in-process bridge's journal: what was printed, so a restart never prints a ticket twice. */
+const BRIDGE_JOURNAL = join(DATA_DIR, 'bridge-journal.jsonl')
 /** 5433, not 5432: leaves a Postgres the developer already runs alone. */
 const PG_PORT = 5433
 /** The port Neon's own wsproxy examples use, so nothing else is likely on it. */
@@ -36,6 +49,12 @@ const require = createRequire(import.meta.url)
 const qrcode = require('qrcode-terminal') as {
   generate(text: string, opts: { small: boolean }, cb: (qr: string) => void): void
 }
+
+/** The demo printers, each with the local port its virtual printer listens on (tcp://127.0.0.1:<port>). */
+const DEMO_PRINTERS = (demoStoreSetup().printers ?? []).flatMap((p) => {
+  const m = p.transport.kind === 'lan' ? /^tcp:\/\/([^:]+):(\d+)$/.exec(p.transport.address) : null
+  return m ? [{ config: p, host: m[1]!, port: Number(m[2]) }] : []
+})
 
 interface TableLink {
   tableKey: string
@@ -101,10 +120,15 @@ function spawnNode(prefix: string, args: string[], env: NodeJS.ProcessEnv = proc
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.add(child)
-  const tag = process.stdout.isTTY ? `\x1b[2m${prefix}\x1b[0m` : prefix
+  const tag = dim(prefix)
   for (const stream of [child.stdout, child.stderr])
     if (stream) createInterface({ input: stream }).on('line', (line) => console.log(`${tag} ${line}`))
   return child
+}
+
+/** Dims a line prefix on a terminal, so the lines' own text stands out. */
+function dim(prefix: string): string {
+  return process.stdout.isTTY ? `\x1b[2m${prefix}\x1b[0m` : prefix
 }
 
 /** Signal the child's whole group, even when the child itself is gone: workerd may have outlived wrangler. */
@@ -155,7 +179,10 @@ async function checkPorts(ports: { port: number; what: string }[]): Promise<void
   throw new Error(
     `These ports are in use:\n${busy.map((p) => `  ${p.port} (${p.what})`).join('\n')}\n` +
       'Another `npm start` may still be running (stop it with Ctrl-C), or another program uses the port:\n' +
-      `  find it with: lsof -i :${busy[0]!.port}   (or ss -ltnp)`,
+      `  find it with: lsof -i :${busy[0]!.port}   (or ss -ltnp)` +
+      (busy.some((p) => p.what.startsWith('virtual printer'))
+        ? '\n  or start without the virtual printers: npm start -- --no-printers'
+        : ''),
   )
 }
 
@@ -289,7 +316,191 @@ async function ensureDemoStore(adminToken: string): Promise<TableLink[]> {
   return ((await res.json()) as { tables: TableLink[] }).tables
 }
 
-function printWelcome(tables: TableLink[], publicBaseUrl: string): void {
+// ---- kitchen printing -------------------------------------------------------------------------------------
+
+/** The staff API as the demo owner; the token is fetched on first use (and only if something needs it). */
+class OwnerSession {
+  private token: Promise<string> | undefined
+
+  async fetch(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<Response> {
+    this.token ??= this.login()
+    const token = await this.token
+    return fetch(`${WORKER}/api/v1/stores/${DEMO_STORE_ID}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+  }
+
+  private async login(): Promise<string> {
+    const res = await fetch(`${WORKER}/api/v1/stores/${DEMO_STORE_ID}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'owner', password: DEMO_PASSWORD }),
+    })
+    if (!res.ok)
+      throw await failure(
+        res,
+        `Logging in as owner with the demo password failed (changed on the merchant board?)`,
+      )
+    return ((await res.json()) as { token: string }).token
+  }
+}
+
+/**
+ * A store seeded by an older `npm start` has no printers: give it the demo ones. A store that has printers
+ * keeps them, whatever the merchant set. Returns the store's printers.
+ */
+async function ensureDemoPrinters(owner: OwnerSession): Promise<PrinterConfig[]> {
+  const res = await owner.fetch('GET', '/printers')
+  if (!res.ok) throw await failure(res, "GET the store's printers failed")
+  const { printers } = (await res.json()) as { printers: PrinterConfig[] }
+  if (printers.length > 0) return printers
+  const demo = DEMO_PRINTERS.map((p) => p.config)
+  const put = await owner.fetch('PUT', '/printers', { printers: demo })
+  if (!put.ok) throw await failure(put, 'Adding the demo printers failed')
+  console.log(`Printers: store ${DEMO_STORE_ID} had none; added the demo printers.`)
+  return demo
+}
+
+/** Starts a virtual printer per demo printer, at the paper width the store has for it. */
+async function startVirtualPrinters(storePrinters: PrinterConfig[]): Promise<void> {
+  for (const { config, host, port } of DEMO_PRINTERS) {
+    const width = storePrinters.find((p) => p.id === config.id)?.width ?? config.width
+    const tag = dim(`[printer ${config.id}]`)
+    const own = `[${config.id}] `
+    const vp = await startVirtualPrinter({
+      port,
+      host,
+      name: config.id,
+      outDir: join(PRINTERS_DIR, config.id),
+      width,
+      chinese: true,
+      log: (text) => {
+        for (const line of text.split('\n'))
+          console.log(`${tag} ${line.startsWith(own) ? line.slice(own.length) : line}`)
+      },
+    }).catch((e: unknown) => {
+      if ((e as { code?: string }).code !== 'EADDRINUSE') throw e
+      throw new Error(
+        `Port ${port} (virtual printer ${config.id}, ${config.name}) is in use.\n` +
+          `  Another program listens there: find it with lsof -i :${port}   (or ss -ltnp)`,
+      )
+    })
+    onCleanup(`virtual printer ${config.id}`, () => vp.close())
+  }
+}
+
+/**
+ * Whether the server takes this bridge key: 'ok', or 'refused' when the socket is turned away with 401 or
+ * 403 (the store's Durable Object state was wiped while the key file stayed, or the key was rotated on the
+ * merchant board). The probe closes right after the server's welcome and acks nothing, so any job it is
+ * sent is sent again to the bridge that follows.
+ */
+function probeBridgeKey(url: string, key: string): Promise<'ok' | 'refused'> {
+  return new Promise((done, fail) => {
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${key}` } })
+    const timer = setTimeout(() => {
+      ws.terminate()
+      fail(new Error(`The printer bridge socket ${url} did not answer within 10 s.`))
+    }, 10_000)
+    const finish = (result: 'ok' | 'refused' | Error) => {
+      clearTimeout(timer)
+      if (result instanceof Error) fail(result)
+      else done(result)
+    }
+    ws.once('open', () => {
+      ws.close(1000, 'key check')
+      finish('ok')
+    })
+    ws.once('unexpected-response', (req, res) => {
+      const status = res.statusCode ?? 0
+      res.resume()
+      req.destroy()
+      finish(
+        status === 401 || status === 403
+          ? 'refused'
+          : new Error(`The printer bridge socket ${url} answered HTTP ${status}.`),
+      )
+    })
+    // on, not once: destroying a refused handshake emits an error too, after the answer is known.
+    ws.on('error', (err) => finish(new Error(`The printer bridge socket ${url}: ${err.message}`)))
+  })
+}
+
+/** The bridge key from .data/bridge-key; a new one (saved there) when there is none or it is refused. */
+async function ensureBridgeKey(url: string, owner: OwnerSession): Promise<string> {
+  const saved = existsSync(BRIDGE_KEY_FILE) ? readFileSync(BRIDGE_KEY_FILE, 'utf8').trim() : ''
+  if (saved && (await probeBridgeKey(url, saved)) === 'ok') return saved
+  const res = await owner.fetch('POST', '/bridge-key')
+  if (!res.ok) throw await failure(res, 'Getting a printer bridge key failed')
+  const { key } = (await res.json()) as { key: string }
+  writeFileSync(BRIDGE_KEY_FILE, `${key}\n`, { mode: 0o600 })
+  console.log(
+    `Printers: ${saved ? 'the saved bridge key was refused; saved a new one' : 'new bridge key saved'} in ${BRIDGE_KEY_FILE}`,
+  )
+  return key
+}
+
+function startBridge(url: string, key: string): void {
+  const tag = dim('[bridge]')
+  let hinted = false
+  const bridge = new Bridge({
+    url,
+    key,
+    journalPath: BRIDGE_JOURNAL,
+    // Tells this bridge apart from a real one on the merchant board.
+    bridgeId: `npm-start@${hostname()}`.slice(0, 64),
+    log: (level: LogLevel, message: string) => {
+      if (level === 'debug' && !process.env.BRIDGE_DEBUG) return
+      console.log(`${tag} ${level === 'warn' || level === 'error' ? `${level}: ` : ''}${message}`)
+      // The key changed under us (rotated on the merchant board, say for a real bridge): taking it back
+      // would cut that bridge off, so only say how to get a new one.
+      if (!hinted && /\b401\b|key was rotated/.test(message)) {
+        hinted = true
+        console.log(
+          `${tag} The server refused the key in ${BRIDGE_KEY_FILE}. If it was rotated on purpose for another ` +
+            'bridge, ignore this; otherwise restart npm start, which saves a new key.',
+        )
+      }
+    },
+  })
+  onCleanup('printer bridge', () => bridge.close())
+  bridge.start()
+}
+
+/**
+ * Kitchen printing for the demo store: its printers (added to a store from an older start), a bridge key,
+ * the virtual printers and the bridge. With --no-printers only the printers and the key are ensured.
+ */
+async function startPrinting(withPrinters: boolean): Promise<Printing> {
+  const owner = new OwnerSession()
+  const url = bridgeUrl(WORKER, DEMO_STORE_ID)
+  // Printing is a demo of its own: the rest of the system is worth starting without it, e.g. when the
+  // merchant changed the owner's password and the demo one no longer logs in.
+  let storePrinters = DEMO_PRINTERS.map((p) => p.config)
+  try {
+    storePrinters = await ensureDemoPrinters(owner)
+  } catch (e) {
+    console.error(`Printers: could not check the store's printers. ${(e as Error).message}`)
+  }
+  let key: string
+  try {
+    key = await ensureBridgeKey(url, owner)
+  } catch (e) {
+    console.error(`Printers: no printer bridge key, so no printing here. ${(e as Error).message}`)
+    return 'failed'
+  }
+  if (!withPrinters) return 'off'
+  await startVirtualPrinters(storePrinters)
+  startBridge(url, key)
+  return 'virtual'
+}
+
+/** What printWelcome says about printing. */
+type Printing = 'virtual' | 'off' | 'failed'
+
+function printWelcome(tables: TableLink[], publicBaseUrl: string, printing: Printing): void {
   const a01 = tables.find((t) => t.label === 'A01') ?? tables[0]
   const a02 = tables.find((t) => t.label === 'A02') ?? tables[1]
   const line = '─'.repeat(72)
@@ -304,11 +515,44 @@ function printWelcome(tables: TableLink[], publicBaseUrl: string): void {
   console.log(
     `    store ${DEMO_STORE_ID}, user owner (or manager / waiter / kitchen), password ${DEMO_PASSWORD}`,
   )
+  console.log(`  Kitchen display: http://localhost:${WORKER_PORT}/kds/`)
+  console.log(`    store ${DEMO_STORE_ID}, user kitchen, password ${DEMO_PASSWORD}`)
   console.log(`  API docs:        http://localhost:${WORKER_PORT}/api/docs`)
   console.log(`  QR codes point at ${publicBaseUrl} (set PUBLIC_BASE_URL to change it).`)
-  console.log(`\n  Data: ${join(ROOT, DATA_DIR)}/ (Postgres in pglite/, Durable Objects in wrangler/)`)
-  console.log('        kept across restarts; `npm start -- --reset` starts from a clean demo store.')
+  if (printing === 'virtual') {
+    console.log('\n  Kitchen printers: virtual ones, driven by a printer bridge in this process:')
+    for (const p of DEMO_PRINTERS)
+      console.log(
+        `    ${p.config.name} ${p.config.id.padEnd(5)} ${p.host}:${p.port}  ${p.config.width} mm  ${describePrinter(p.config)}`,
+      )
+    console.log('    Tickets appear in this terminal as [printer <id>] lines, and as PNG + TXT in')
+    console.log(`    ${join(ROOT, PRINTERS_DIR)}/<id>/`)
+    console.log('  Real printers instead: `npm start -- --no-printers`, then in another terminal')
+  } else if (printing === 'off') {
+    console.log('\n  Kitchen printers: none here (--no-printers). For real printers run, in another terminal')
+  } else {
+    console.log('\n  Kitchen printers: not started (see the Printers: lines above). A bridge for real')
+    console.log('  printers, once .data/bridge-key holds a key, runs with')
+  }
+  console.log(
+    `    BRIDGE_KEY="$(cat ${BRIDGE_KEY_FILE})" npm run bridge -- --server http://localhost:${WORKER_PORT} \\\n` +
+      `      --store ${DEMO_STORE_ID} --journal ${join(DATA_DIR, 'bridge-journal-real.jsonl')} \\\n` +
+      `      ${DEMO_PRINTERS.map((p) => `--printer ${p.config.id}=tcp://<its IP>:9100`).join(' ')}`,
+  )
+  console.log("    (or set each printer's address on the merchant board and leave out --printer).")
+  console.log(`\n  Data: ${join(ROOT, DATA_DIR)}/ (Postgres in pglite/, Durable Objects in wrangler/,`)
+  console.log('        tickets in printers/, the bridge key in bridge-key), kept across restarts;')
+  console.log('        `npm start -- --reset` starts from a clean demo store.')
   console.log(`  Stop: Ctrl-C\n${line}\n`)
+}
+
+function describePrinter(p: PrinterConfig): string {
+  const parts = [p.stations.length > 0 ? `stations ${p.stations.join(', ')}` : '']
+  if (p.receipts) parts.push('receipts')
+  if (p.buzzer) parts.push('buzzer')
+  if (p.copies > 1) parts.push(`${p.copies} copies`)
+  if (p.backupId) parts.push(`backup ${p.backupId}`)
+  return parts.filter(Boolean).join(', ')
 }
 
 // ---- main --------------------------------------------------------------------------------------------------
@@ -317,11 +561,14 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2)
   if (args.includes('--help') || args.includes('-h')) {
     console.log(
-      'Usage: npm start [-- --reset]\n  --reset  delete .data/ (database and Durable Object state) first',
+      'Usage: npm start [-- [--reset] [--no-printers]]\n' +
+        '  --reset        delete .data/ (database, Durable Object state, printed tickets) first\n' +
+        '  --no-printers  no virtual printers and no printer bridge here (to run a bridge for real printers)',
     )
     return
   }
-  const unknown = args.filter((a) => a !== '--reset')
+  const withPrinters = !args.includes('--no-printers')
+  const unknown = args.filter((a) => a !== '--reset' && a !== '--no-printers')
   if (unknown.length > 0) throw new Error(`Unknown argument ${unknown.join(' ')}; try --help.`)
   process.chdir(ROOT) // wrangler finds wrangler.toml and .dev.vars in the working directory
 
@@ -333,6 +580,8 @@ async function main(): Promise<void> {
     { port: WS_PROXY_PORT, what: 'Postgres WebSocket proxy' },
   ]
   if (!process.env.DATABASE_URL) ports.push({ port: PG_PORT, what: 'PGlite Postgres' })
+  if (withPrinters)
+    for (const p of DEMO_PRINTERS) ports.push({ port: p.port, what: `virtual printer ${p.config.id}` })
   await checkPorts(ports)
   if (args.includes('--reset')) {
     rmSync(DATA_DIR, { recursive: true, force: true })
@@ -346,7 +595,8 @@ async function main(): Promise<void> {
   const worker = startWorker(db, publicBaseUrl)
   await waitForHealth(worker)
   const tables = await ensureDemoStore(adminToken)
-  printWelcome(tables, publicBaseUrl)
+  const printing = await startPrinting(withPrinters)
+  printWelcome(tables, publicBaseUrl, printing)
 }
 
 main().catch((e: unknown) => {
