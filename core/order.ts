@@ -42,7 +42,8 @@ export interface OrderEventRecord {
   storeId: string
   /** The order's version after this event. */
   version: number
-  event: OrderEvent | 'create'
+  /** A machine event, the creation, or a line taken back (退菜) without a change of state. */
+  event: OrderEvent | 'create' | 'void_line'
   from: OrderState | null
   to: OrderState
   actor: Actor

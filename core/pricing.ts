@@ -77,6 +77,8 @@ export interface PricedLine extends ResolvedLine {
   unitPaidFen: Fen
   /** unitPaidFen * qty. */
   lineTotalFen: Fen
+  /** Set when staff took the line back (退菜): kept for history, no longer priced, cooked or printed. */
+  voided?: { reason: string; at: number; by: string }
 }
 
 export interface PriceStep {

@@ -693,6 +693,68 @@ export class StoreDO extends DurableObject<Env> {
   }
 
   /**
+   * 退菜: staff take one line of an unpaid order back. The line stays on the order (history) marked voided,
+   * the order is priced again from the other lines, its stock goes back on the shelf, and the stations that
+   * printed it get a void ticket. The last line cancels the whole order. A paid order needs a refund.
+   */
+  async voidLine(
+    orderId: string,
+    lineNo: number,
+    reason: string,
+    actor: Actor,
+    actorId: string,
+  ): Promise<Outcome<Order>> {
+    const r = outcome(() =>
+      this.tx(() => {
+        const order = this.orders.require(orderId)
+        const line = order.lines.find((l) => l.lineNo === lineNo)
+        if (!line || line.voided)
+          throw new DomainError('NOT_FOUND', `order has no line ${lineNo} to take back`, { lineNo })
+        if (order.paid)
+          throw new DomainError('INVALID_TRANSITION', 'this order is paid: refund the line instead')
+        if (!reason.trim()) throw new DomainError('VALIDATION_FAILED', 'say why the dish is taken back')
+        if (!['PLACED', 'ACCEPTED', 'QUEUED', 'COOKING', 'READY'].includes(order.state))
+          throw new DomainError(
+            'INVALID_TRANSITION',
+            `cannot take a dish back from an order that is ${order.state}`,
+          )
+        const active = order.lines.filter((l) => !l.voided && l.lineNo !== lineNo)
+        if (active.length === 0) return this.applyEventSync(orderId, 'cancel', actor, actorId, reason)
+        const now = Date.now()
+        const price = priceOrder({
+          lines: active,
+          mode: order.mode,
+          member: false,
+          promotions: this.settings.promotions,
+          couponCodes: order.price.appliedCoupon ? [order.price.appliedCoupon] : [],
+        })
+        // Pricing numbers lines 1..n; the kitchen display and tickets know them by their original numbers.
+        const repriced = price.lines.map((l, i) => ({ ...l, lineNo: active[i]!.lineNo }))
+        const voided = { ...line, voided: { reason: reason.slice(0, 200), at: now, by: actorId } }
+        const lines = [...repriced, ...order.lines.filter((l) => l.voided), voided].sort(
+          (a, b) => a.lineNo - b.lineNo,
+        )
+        const next: Order = {
+          ...order,
+          lines,
+          price: { ...price, lines: repriced },
+          totalFen: price.totalFen,
+          version: order.version + 1,
+          updatedAt: now,
+        }
+        if (order.payMode === 'pay_after')
+          this.menus.restock([{ skuId: line.skuId, qty: line.qty, name: line.name }])
+        this.printing.voidLine(next, lineNo, reason)
+        this.orders.update(next, 'void_line', order.state, actor, actorId, `${line.name}: ${reason}`)
+        return next
+      }),
+    )
+    if (r.ok) this.afterOrderChange(r.value, false)
+    await this.timers.arm()
+    return r
+  }
+
+  /**
    * The kitchen display: a cook starts or bumps one line. The first start moves the order to cooking;
    * when every line is bumped it is ready. Line state rides on the order (`kds`), so every screen agrees.
    */
@@ -726,7 +788,7 @@ export class StoreDO extends DurableObject<Env> {
         this.orders.save(next)
         if (action !== 'undo' && (next.state === 'ACCEPTED' || next.state === 'QUEUED'))
           next = this.applyEventSync(orderId, 'start_cooking', actor, actorId)
-        const allDone = next.lines.every((l) => next.kds?.[l.lineNo]?.doneAt)
+        const allDone = next.lines.every((l) => l.voided || next.kds?.[l.lineNo]?.doneAt)
         if (allDone && next.state === 'COOKING') next = this.applyEventSync(orderId, 'ready', actor, actorId)
         return next
       }),

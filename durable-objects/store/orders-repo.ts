@@ -121,7 +121,7 @@ export class OrdersRepo {
   /** Save a changed order (version bumped by the caller's `next`) and record the event that changed it. */
   update(
     order: Order,
-    event: OrderEvent,
+    event: OrderEvent | 'void_line',
     from: OrderState,
     actor: Actor,
     actorId: string,
@@ -142,7 +142,7 @@ export class OrdersRepo {
   private record(
     order: Order,
     orderJson: string,
-    event: OrderEvent | 'create',
+    event: OrderEvent | 'create' | 'void_line',
     from: OrderState | null,
     actor: Actor,
     actorId: string,

@@ -55,6 +55,13 @@ export class Printing {
     return jobs.length
   }
 
+  /** One line taken back (退菜): a void ticket to the stations that have it. */
+  voidLine(order: Order, lineNo: number, reason: string): void {
+    const printers = this.repo.printers()
+    if (printers.length === 0 || !KITCHEN_STATES.includes(order.state)) return
+    this.add(voidJobs(order, this.storeName(), printers, { ...this.opts(), reason, lines: [lineNo] }))
+  }
+
   /** The bill at the counter (pay-after-meal settle). */
   receipts(order: Order): void {
     this.add(receiptJobs(order, this.storeName(), this.repo.printers(), this.opts()))

@@ -161,6 +161,59 @@ describe('kitchen printing', () => {
     b2.ws.close(1000)
   })
 
+  it('退菜: one line taken back prints a void for that line only, reprices the order and restocks', async () => {
+    const store = await seedStore('405')
+    const owner = await login('405')
+    await api('PUT', '/api/v1/stores/405/printers', { token: owner, body: { printers: PRINTERS } })
+    const { key } = (await api('POST', '/api/v1/stores/405/bridge-key', { token: owner })).json
+    const b = await bridge('405', key)
+    await b.until((ms) => ms.some((m) => m.type === 'welcome'))
+    const d = await join(store.tables[0]!.code)
+    const lines = [line('mapo', 'std', 1, ['hot']), line('duck', 'half', 2), line('rice', 'bowl', 1)]
+    const r = await api('POST', '/api/v1/table/rounds', {
+      token: d.token,
+      headers: { 'idempotency-key': idemKey() },
+      body: { menuVersion: store.menuVersion, lines },
+    })
+    const id = r.json.round.orderId
+    expect(r.json.round.totalFen).toBe(2800 + 2 * 6800 + 200 - 1000) // 满100减10
+    await api('POST', `/api/v1/stores/405/orders/${id}/events`, { token: owner, body: { event: 'accept' } })
+    await b.until((ms) => ms.filter((m) => m.type === 'job').length === 2) // hot (mapo + duck), front (rice)
+    const before = (await api('GET', '/api/v1/stores/405/board', { token: owner })).json.remaining.half
+
+    const noReason = await api('POST', `/api/v1/stores/405/orders/${id}/lines/2/void`, {
+      token: owner,
+      body: { reason: ' ' },
+    })
+    expect(noReason.status).toBe(400)
+    const v = await api('POST', `/api/v1/stores/405/orders/${id}/lines/2/void`, {
+      token: owner,
+      body: { reason: '沽清了' },
+    })
+    expect(v.status).toBe(200)
+    expect(v.json.totalFen).toBe(2800 + 200) // below 满100: the tier no longer applies
+    expect(v.json.lines.find((l: any) => l.lineNo === 2).voided).toMatchObject({
+      reason: '沽清了',
+      by: 'owner',
+    })
+    expect(v.json.lines.map((l: any) => l.lineNo)).toEqual([1, 2, 3])
+    await b.until((ms) => ms.some((m) => m.type === 'job' && m.job.ticket.kind === 'void'))
+    const voidJob = b.jobs().find((j: any) => j.ticket.kind === 'void')
+    expect(voidJob).toMatchObject({ printerId: 'hot', ticket: { reason: '沽清了' } })
+    expect(voidJob.ticket.lines.map((l: any) => [l.name, l.qty])).toEqual([['限量烤鸭', 2]])
+    expect((await api('GET', '/api/v1/stores/405/board', { token: owner })).json.remaining.half).toBe(
+      before + 2,
+    )
+    const again = await api('POST', `/api/v1/stores/405/orders/${id}/lines/2/void`, {
+      token: owner,
+      body: { reason: 'x' },
+    })
+    expect(again.status).toBe(404)
+    const events = (await api('GET', `/api/v1/stores/405/orders/${id}/events`, { token: owner })).json
+    expect(events.at(-1)).toMatchObject({ event: 'void_line', reason: '限量烤鸭: 沽清了' })
+    b.ws.close(1000)
+  })
+
   it('one bridge per store: a second one takes over and the first is told why', async () => {
     const store = await seedStore('404')
     const owner = await login('404')

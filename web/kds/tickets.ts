@@ -20,7 +20,9 @@ export const WARN_RATIO = 0.8
 export const READY_SHOW_MS = 5 * 60_000
 
 export function stationLines(o: Order, station: StationFilter): PricedLine[] {
-  return station === 'all' ? o.lines : o.lines.filter((l) => l.station === station)
+  // A line taken back (退菜) is off the kitchen's screen.
+  const live = o.lines.filter((l) => !l.voided)
+  return station === 'all' ? live : live.filter((l) => l.station === station)
 }
 
 export function lineKds(o: Order, lineNo: number): LineKds {

@@ -100,7 +100,7 @@ export function OrderCard(props: {
           const spec = [l.skuName, ...l.optionNames].filter(Boolean).join(' / ')
           const k = o.kds?.[l.lineNo]
           return (
-            <li key={i} class={k?.doneAt ? 'line-done' : ''}>
+            <li key={i} class={l.voided ? 'line-voided' : k?.doneAt ? 'line-done' : ''}>
               <span class="line-qty">{l.qty}×</span>
               <span class="line-body">
                 <span class="line-name">{l.name}</span>
@@ -112,7 +112,12 @@ export function OrderCard(props: {
                 )}
                 {l.note && <span class="line-note">备注：{l.note}</span>}
               </span>
-              {k && (
+              {l.voided && (
+                <span class="line-kds" data-testid="line-voided" title={l.voided.reason}>
+                  已退菜
+                </span>
+              )}
+              {k && !l.voided && (
                 <span class={`line-kds ${k.doneAt ? 'done' : ''}`} data-testid="line-kds">
                   {k.doneAt ? '✓ 已做好' : '制作中'}
                 </span>

@@ -85,7 +85,7 @@ export const orderEvents = pgTable(
     orderId: text('order_id').notNull(),
     storeId: text('store_id').notNull(),
     version: integer('version').notNull(),
-    event: text('event').$type<OrderEvent | 'create'>().notNull(),
+    event: text('event').$type<OrderEvent | 'create' | 'void_line'>().notNull(),
     fromState: text('from_state').$type<OrderState>(),
     toState: text('to_state').$type<OrderState>().notNull(),
     actor: text('actor').$type<Actor>().notNull(),

@@ -94,6 +94,26 @@ kitchenRoutes.post(`${base}/print-jobs/:jobId/reprint`, requireStaff(), async (c
   send(c, await store(c).reprint(c.req.param('jobId')), 201),
 )
 
+const VoidBody = z.object({ reason: z.string().trim().min(1).max(200) })
+describe({
+  method: 'post',
+  path: `${base}/orders/:orderId/lines/:lineNo/void`,
+  summary: '退菜: take one dish of an unpaid order back (void ticket to its stations)',
+  tag: 'kitchen',
+  auth: 'staff',
+  body: VoidBody,
+})
+kitchenRoutes.post(
+  `${base}/orders/:orderId/lines/:lineNo/void`,
+  requireStaff('owner', 'manager', 'waiter'),
+  async (c) => {
+    const s = staff(c)
+    const lineNo = parse(z.coerce.number().int().min(1).max(100), c.req.param('lineNo'))
+    const { reason } = await readJson(c, VoidBody)
+    return send(c, await store(c).voidLine(c.req.param('orderId'), lineNo, reason, s.role, s.sub))
+  },
+)
+
 const KdsBody = z.object({ action: z.enum(['start', 'bump', 'undo']) })
 describe({
   method: 'post',
