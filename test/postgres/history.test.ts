@@ -229,6 +229,31 @@ describe('history in Postgres', () => {
     expect(await counts()).toEqual({ orders: 1, lines: 2, events: 3 })
   })
 
+  it('follows a line taken back (退菜): voided and repriced lines land, an older version never undoes them', async () => {
+    const [created, paid, accepted] = lifecycle('ord_void')
+    await sink()([created!, paid!, accepted!])
+    const base = order('ord_void', 4, 'ACCEPTED')
+    const voided: Order = {
+      ...base,
+      lines: [
+        { ...base.lines[0]!, lineTotalFen: base.lines[0]!.lineTotalFen },
+        { ...base.lines[1]!, voided: { reason: '沽清', at: T0 + 4_000, by: 'owner' } },
+      ],
+    }
+    await sink()([outboxRow(voided, 'void_line' as OrderEvent, 'ACCEPTED')])
+    await sink()([accepted!]) // a late replay of version 3
+    const lines = await db
+      .select()
+      .from(orderLines)
+      .where(eq(orderLines.orderId, 'ord_void'))
+      .orderBy(asc(orderLines.lineNo))
+    expect(lines.map((l) => [l.lineNo, l.version, l.voidedReason])).toEqual([
+      [1, 4, null],
+      [2, 4, '沽清'],
+    ])
+    expect(lines[1]!.voidedAt).toEqual(new Date(T0 + 4_000))
+  })
+
   it('keeps money in integer fen, and refuses fractions before touching Postgres', async () => {
     await sink()(lifecycle('ord_money'))
     const { rows } = await db.execute<Record<string, unknown>>(sql`

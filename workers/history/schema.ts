@@ -69,6 +69,11 @@ export const orderLines = pgTable(
     lineTotalFen: fen('line_total_fen'),
     station: text('station').notNull(),
     note: text('note').notNull().default(''),
+    /** The order's version this row was written from: a line changes only towards a newer one. */
+    version: integer('version').notNull().default(0),
+    /** Set when staff took the line back (退菜). Sales by dish must leave these lines out. */
+    voidedReason: text('voided_reason'),
+    voidedAt: timestamp('voided_at', { withTimezone: true }),
   },
   (t) => [
     primaryKey({ columns: [t.orderId, t.lineNo] }),

@@ -1,6 +1,6 @@
 // Writes outbox rows into Postgres history in one transaction. Idempotent, because the outbox is
-// at-least-once: events are keyed by event id, an order only moves to a higher version, and lines are
-// fixed once an order exists (an order is one round; adding dishes makes a new order).
+// at-least-once: events are keyed by event id, and an order and its lines only move to a higher version
+// (a line changes when staff take it back, 退菜, and the order is priced again).
 // Driver-agnostic: any drizzle Postgres database (neon-serverless in production, PGlite, node-postgres).
 import { getTableColumns, type SQL, sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT, PgTable } from 'drizzle-orm/pg-core'
@@ -33,7 +33,15 @@ export async function writeOutboxRows<Q extends PgQueryResultHKT, S extends Reco
           // Only a newer version wins, so a late or replayed row never rolls an order back.
           setWhere: sql`${orders.version} < excluded.version`,
         })
-    for (const part of chunks(lineRows)) await tx.insert(orderLines).values(part).onConflictDoNothing()
+    for (const part of chunks(lineRows))
+      await tx
+        .insert(orderLines)
+        .values(part)
+        .onConflictDoUpdate({
+          target: [orderLines.orderId, orderLines.lineNo],
+          set: excludedColumns(orderLines, ['orderId', 'lineNo']),
+          setWhere: sql`${orderLines.version} < excluded.version`,
+        })
     for (const part of chunks(eventRows)) await tx.insert(orderEvents).values(part).onConflictDoNothing()
   })
 }
@@ -106,6 +114,9 @@ export function toHistory(rows: OutboxRow[]): {
         lineTotalFen: l.lineTotalFen,
         station: l.station,
         note: l.note,
+        version: o.version,
+        voidedReason: l.voided?.reason ?? null,
+        voidedAt: l.voided ? new Date(l.voided.at) : null,
       })
   }
   return { orderRows, lineRows, eventRows: [...events.values()] }
