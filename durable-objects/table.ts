@@ -12,7 +12,7 @@ import {
 } from '../core/channels/table'
 import { DomainError, type Outcome, outcomeAsync, unwrap } from '../core/errors'
 import { newId } from '../core/ids'
-import { type LineRequest, type Menu, resolveLine } from '../core/menu'
+import { type LineRequest, type Menu, type ResolvedLine, resolveLine } from '../core/menu'
 import type { Order, PayMode } from '../core/order'
 import type { TableStatus } from '../core/store'
 import type { Env } from '../workers/env'
@@ -289,23 +289,7 @@ export class TableDO extends DurableObject<Env> {
         throw new DomainError('INVALID_QUANTITY', 'at most 99 of one dish per line', {
           qty: same.qty + r.qty,
         })
-      const line: CartLine = same
-        ? { ...same, qty: same.qty + r.qty }
-        : {
-            lineId: newId('lin'),
-            dinerId: diner.id,
-            dinerName: diner.name,
-            itemId: r.itemId,
-            skuId: r.skuId,
-            optionIds: r.optionIds,
-            qty: r.qty,
-            note: r.note,
-            name: r.name,
-            skuName: r.skuName,
-            optionNames: r.optionNames,
-            unitPriceFen: r.unitPriceFen,
-            addedAt: Date.now(),
-          }
+      const line: CartLine = same ? { ...same, qty: same.qty + r.qty } : cartLine(r, diner, Date.now())
       this.putLine(line)
       if (this.status === 'seated' || this.status === 'idle') this.setStatus('ordering')
       this.channel().broadcast({ type: 'cart.line', line, ...(opId ? { opId } : {}) })
@@ -477,25 +461,8 @@ export class TableDO extends DurableObject<Env> {
     const menu = await this.menuAt(menuVersion)
     const soldOut = this.meta.get<string[]>('sold_out') ?? []
     const now = Date.now()
-    return reqs.map((req, i) => {
-      const r = resolveLine(menu, req, { soldOut, remaining: {} })
-      return {
-        lineId: newId('lin', now),
-        dinerId: diner.id,
-        dinerName: diner.name,
-        itemId: r.itemId,
-        skuId: r.skuId,
-        optionIds: r.optionIds,
-        qty: r.qty,
-        note: r.note,
-        name: r.name,
-        skuName: r.skuName,
-        optionNames: r.optionNames,
-        unitPriceFen: r.unitPriceFen,
-        // One millisecond apart: the cart's order is (addedAt, lineId), and the request's order must hold.
-        addedAt: now + i,
-      }
-    })
+    // One millisecond apart: the cart's order is (addedAt, lineId), and the request's order must hold.
+    return reqs.map((req, i) => cartLine(resolveLine(menu, req, { soldOut, remaining: {} }), diner, now + i))
   }
 
   /**
@@ -747,5 +714,24 @@ export class TableDO extends DurableObject<Env> {
       }
     }
     await this.timers.arm()
+  }
+}
+
+/** A cart line for a dish resolved against the menu, added by `diner` at `addedAt`. */
+function cartLine(r: ResolvedLine, diner: DinerRef, addedAt: number): CartLine {
+  return {
+    lineId: newId('lin', addedAt),
+    dinerId: diner.id,
+    dinerName: diner.name,
+    itemId: r.itemId,
+    skuId: r.skuId,
+    optionIds: r.optionIds,
+    qty: r.qty,
+    note: r.note,
+    name: r.name,
+    skuName: r.skuName,
+    optionNames: r.optionNames,
+    unitPriceFen: r.unitPriceFen,
+    addedAt,
   }
 }

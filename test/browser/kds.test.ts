@@ -3,6 +3,7 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { DEMO_PASSWORD } from '../../scripts/demo-data'
+import { apiClient, eventually } from '../support/http'
 import {
   ACTION_MS,
   closeAll,
@@ -37,6 +38,7 @@ afterAll(async () => {
   await server?.stop()
 })
 
+/** JSON call that must succeed: these are the test's own setup steps. */
 async function call(
   method: string,
   path: string,
@@ -44,18 +46,9 @@ async function call(
   token?: string,
   headers: Record<string, string> = {},
 ) {
-  const res = await fetch(`${server.base}${path}`, {
-    method,
-    headers: {
-      ...(body ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  })
-  const json = (await res.json()) as any
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
-  return json
+  const r = await apiClient(server.base)(method, path, { body, ...(token ? { token } : {}), headers })
+  if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.json)}`)
+  return r.json
 }
 
 test('a cook starts and bumps lines; the order goes to cooking, then ready', async () => {
@@ -130,20 +123,12 @@ test('a cook starts and bumps lines; the order goes to cooking, then ready', asy
   // All stations: bump the rest of the order at once; it becomes ready everywhere.
   await page.getByTestId('kds-station-all').click()
   await page.getByTestId(`kds-all-${round.orderId}`).click()
-  const order = await until(
+  const order = await eventually(
     async () => (await call('GET', `/api/v1/stores/001/orders/${round.orderId}`, undefined, owner)).state,
-    'READY',
+    (s) => s === 'READY',
+    ACTION_MS,
   )
   expect(order).toBe('READY')
   await screenshot(page, 'kds.png')
   expect(cook.errors).toEqual([])
 })
-
-async function until<T>(fn: () => Promise<T>, want: T, ms = ACTION_MS): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v === want || Date.now() > end) return v
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { DEV_ADMIN_TOKEN, freePort, startWranglerDev } from '../../scripts/wrangler-dev'
 import { type FakeFeie, startFakeFeie } from '../feie/fake-feie'
+import { apiClient, eventually } from '../support/http'
 import { testStore } from '../workers/fixtures'
 
 const USER = 'test-fixture@example.com'
@@ -24,34 +25,7 @@ afterAll(async () => {
   await fake?.close()
 })
 
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-  token?: string,
-  headers: Record<string, string> = {},
-) {
-  const res = await fetch(`${dev.base}${path}`, {
-    method,
-    headers: {
-      ...(body ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  })
-  return { status: res.status, json: (await res.json()) as any }
-}
-
-async function until<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (ok(v)) return v
-    if (Date.now() > end) throw new Error(`timed out; last: ${JSON.stringify(v).slice(0, 300)}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+const call = apiClient(() => dev.base)
 
 it('prints kitchen tickets on a Feie printer and retries a failed call', { timeout: 90_000 }, async () => {
   const setup = testStore()
@@ -67,35 +41,34 @@ it('prints kitchen tickets on a Feie printer and retries a failed call', { timeo
       transport: { kind: 'feie', sn: SN },
     },
   ]
-  const seeded = await call('PUT', '/api/v1/admin/stores/601', setup, DEV_ADMIN_TOKEN)
+  const seeded = await call('PUT', '/api/v1/admin/stores/601', { body: setup, token: DEV_ADMIN_TOKEN })
   expect(seeded.status).toBe(200)
   const owner = (
-    await call('POST', '/api/v1/stores/601/login', { username: 'owner', password: 'fixture-pass-1' })
+    await call('POST', '/api/v1/stores/601/login', {
+      body: { username: 'owner', password: 'fixture-pass-1' },
+    })
   ).json.token
-  const diner = (await call('POST', `/api/v1/tables/${seeded.json.tables[0].code}/join`, { name: '云客' }))
-    .json
+  const diner = (
+    await call('POST', `/api/v1/tables/${seeded.json.tables[0].code}/join`, { body: { name: '云客' } })
+  ).json
   const lines = [
     { itemId: 'mapo', skuId: 'std', qty: 1, optionIds: ['hot'] },
     { itemId: 'tea', skuId: 'cup', qty: 1 },
   ]
-  const round = await call(
-    'POST',
-    '/api/v1/table/rounds',
-    { menuVersion: seeded.json.menuVersion, lines },
-    diner.token,
-    { 'idempotency-key': 'feie-e2e-round-1' },
-  )
+  const round = await call('POST', '/api/v1/table/rounds', {
+    body: { menuVersion: seeded.json.menuVersion, lines },
+    token: diner.token,
+    headers: { 'idempotency-key': 'feie-e2e-round-1' },
+  })
   expect(round.status).toBe(201)
 
   fake.fault({ kind: 'http', status: 502 }) // the first call fails: the job must survive it
-  const accepted = await call(
-    'POST',
-    `/api/v1/stores/601/orders/${round.json.round.orderId}/events`,
-    { event: 'accept' },
-    owner,
-  )
+  const accepted = await call('POST', `/api/v1/stores/601/orders/${round.json.round.orderId}/events`, {
+    body: { event: 'accept' },
+    token: owner,
+  })
   expect(accepted.json.state).toBe('QUEUED')
-  await until(
+  await eventually(
     () => fake.prints.length,
     (n) => n === 1,
     30_000,
@@ -106,11 +79,11 @@ it('prints kitchen tickets on a Feie printer and retries a failed call', { timeo
   expect(print.content).toContain('柠檬茶')
   expect(print.content).toContain('A01')
   expect(fake.requests.filter((r) => r.fields.apiname === 'Open_printMsg').length).toBe(2) // one failure, one success
-  const jobs = await until(
-    () => call('GET', `/api/v1/stores/601/print-jobs?orderId=${round.json.round.orderId}`, undefined, owner),
+  const jobs = await eventually(
+    () => call('GET', `/api/v1/stores/601/print-jobs?orderId=${round.json.round.orderId}`, { token: owner }),
     (r) => r.json.every((j: any) => j.status === 'acked'),
   )
   expect(jobs.json).toHaveLength(1)
-  const printers = (await call('GET', '/api/v1/stores/601/printers', undefined, owner)).json
+  const printers = (await call('GET', '/api/v1/stores/601/printers', { token: owner })).json
   expect(printers.events.map((e: any) => e.status)).toEqual(['ok', 'error']) // newest first
 })
