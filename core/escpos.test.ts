@@ -381,3 +381,19 @@ describe('buzzer', () => {
     expect(() => buzzer(1, 10)).toThrow(RangeError)
   })
 })
+
+describe('order number on narrow paper', () => {
+  it('keeps a full-length order id whole on 58 mm kitchen tickets and receipts', () => {
+    const id = 'ord_01M805HT9GYKW3QPZE9PGJZMZN' // 30 characters, as core/ids.ts makes them
+    for (const t of [kitchen({ orderId: id }), receipt({ orderId: id, qr: id })]) {
+      const text = decode(render(t, { width: 58 }))
+      const printed = text.split('\n').find((l) => l.includes('ord_'))
+      expect(
+        printed
+          ?.replace(/[\x00-\x1f]/g, '')
+          .trim()
+          .endsWith(id),
+      ).toBe(true)
+    }
+  })
+})

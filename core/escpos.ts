@@ -238,6 +238,12 @@ function banner(o: Out, text: string): void {
   o.raw(ESC_POS.REVERSE_OFF, ESC_POS.BOLD_OFF, ESC_POS.SIZE_NORMAL)
 }
 
+/** The order id whole on one line: on 58 mm paper "单号 " + a 30-character id would wrap mid-id. */
+function orderNo(o: Out, id: string): void {
+  const labelled = `单号 ${id}`
+  o.para(textWidth(labelled) <= o.cols ? labelled : id)
+}
+
 function kitchen(o: Out, t: Ticket): void {
   const { time } = clock(t.orderedAt)
   if (t.kind === 'void') banner(o, '退菜')
@@ -252,7 +258,7 @@ function kitchen(o: Out, t: Ticket): void {
 
   const round = t.roundNo !== undefined ? ` 第${t.roundNo}轮` : ''
   o.line(padColumns(clean(`${MODE_NAMES[t.mode]} ${t.pickupNo}${round}`), time, o.cols))
-  o.para(`单号 ${t.orderId}`)
+  orderNo(o, t.orderId)
   if (t.station) o.raw(ESC_POS.BOLD_ON).line(`[${STATION_NAMES[t.station]}]`).raw(ESC_POS.BOLD_OFF)
   o.rule()
   for (const l of t.lines) kitchenLine(o, l)
@@ -289,7 +295,7 @@ function receipt(o: Out, t: Ticket): void {
   o.raw(ESC_POS.ALIGN_LEFT)
   const table = t.mode === 'dine_in' && t.tableLabel ? `桌号 ${t.tableLabel}` : ''
   o.line(padColumns(clean(table), `${date} ${time}`, o.cols))
-  o.para(`单号 ${t.orderId}`)
+  orderNo(o, t.orderId)
   o.rule()
   for (const l of t.lines) {
     const name = clean(`${l.name}${l.skuName ? ` ${l.skuName}` : ''}`)
