@@ -109,6 +109,7 @@ export function Board({ session, onLogout }: { session: StaffSession; onLogout: 
           flashing={store.flashing}
           onSeen={store.unflash}
           onEvent={store.applyEvent}
+          onVoid={store.voidLine}
           printers={board.printers ?? []}
           loadJobs={store.printJobs}
           reprint={store.reprint}

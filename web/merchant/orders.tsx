@@ -40,6 +40,7 @@ export function Orders(props: {
   flashing: ReadonlySet<string>
   onSeen: (id: string) => void
   onEvent: (order: Order, event: OrderEvent, reason?: string) => Promise<boolean>
+  onVoid: (order: Order, lineNo: number, reason: string) => Promise<boolean>
   printers: PrinterState[]
   loadJobs: (orderId: string) => Promise<JobSummary[] | null>
   reprint: (jobId: string) => Promise<JobSummary | null>
@@ -63,6 +64,7 @@ export function Orders(props: {
       flash={props.flashing.has(o.id)}
       onSeen={props.onSeen}
       onEvent={props.onEvent}
+      onVoid={props.onVoid}
       printers={props.printers}
       loadJobs={props.loadJobs}
       reprint={props.reprint}

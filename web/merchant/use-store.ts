@@ -77,6 +77,14 @@ export function useStore(session: StaffSession, onLogout: () => void) {
     return !!res
   }
 
+  /** 退菜: take one dish of an unpaid order back; a paid order answers 409 (shown as a toast). */
+  const voidLine = async (order: Order, lineNo: number, reason: string): Promise<boolean> => {
+    unflash(order.id)
+    const res = await call<Order>(`/orders/${encodeURIComponent(order.id)}/lines/${lineNo}/void`, { reason })
+    if (res) patchOrder(res)
+    return !!res
+  }
+
   const tableAction = (tableKey: string, action: 'settle' | 'clear') =>
     call(`/tables/${encodeURIComponent(tableKey)}/${action}`, {}, action === 'settle' ? '已结账' : '已清台')
 
@@ -103,6 +111,7 @@ export function useStore(session: StaffSession, onLogout: () => void) {
     flashing,
     unflash,
     applyEvent,
+    voidLine,
     tableAction,
     setSoldOut,
     alarms,
