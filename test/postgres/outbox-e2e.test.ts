@@ -427,6 +427,9 @@ function expectSameAsStore(truth: Truth, h: History) {
         lineTotalFen: l.lineTotalFen,
         station: l.station,
         note: l.note,
+        version: o.version,
+        voidedReason: l.voided?.reason ?? null,
+        voidedAt: l.voided ? new Date(l.voided.at) : null,
       })),
     ),
   )
