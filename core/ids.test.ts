@@ -2,7 +2,20 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type IdPrefix, idTime, newId } from './ids'
 
-const PREFIXES: IdPrefix[] = ['ord', 'evt', 'rnd', 'din', 'stf', 'ses', 'job', 'rfd', 'pay', 'led', 'lin']
+const PREFIXES: IdPrefix[] = [
+  'ord',
+  'evt',
+  'rnd',
+  'din',
+  'stf',
+  'ses',
+  'job',
+  'rfd',
+  'pay',
+  'led',
+  'lin',
+  'chk',
+]
 /** Ten base-32 characters of time cover 32^10 ms, about the year 37000. */
 const MAX_TIME = 32 ** 10 - 1
 const timeArb = fc.integer({ min: 0, max: MAX_TIME })

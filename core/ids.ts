@@ -3,7 +3,19 @@
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 
-export type IdPrefix = 'ord' | 'evt' | 'rnd' | 'din' | 'stf' | 'ses' | 'job' | 'rfd' | 'pay' | 'led' | 'lin'
+export type IdPrefix =
+  | 'ord'
+  | 'evt'
+  | 'rnd'
+  | 'din'
+  | 'stf'
+  | 'ses'
+  | 'job'
+  | 'rfd'
+  | 'pay'
+  | 'led'
+  | 'lin'
+  | 'chk'
 
 export function newId(
   prefix: IdPrefix,

@@ -7,8 +7,15 @@
 // (an alarm that throws burns the runtime's few automatic retries). Delivery is at-least-once: a write
 // that timed out may still have committed, so the Postgres side is idempotent by event id.
 import type { Order, OrderEventRecord } from './order'
+import type { LedgerEntry, PaymentRecord, RefundRecord } from './payment-types'
 
-export type OutboxKind = 'order.created' | 'order.event'
+/**
+ * Order rows carry `OutboxPayload`; money rows carry the record itself: 'payment' a PaymentRecord and
+ * 'refund' a RefundRecord (both upserted by `version`), 'ledger' a LedgerEntry (insert once).
+ */
+export type OutboxKind = 'order.created' | 'order.event' | 'payment' | 'refund' | 'ledger'
+
+export type MoneyOutboxPayload = PaymentRecord | RefundRecord | LedgerEntry
 
 export interface OutboxRow {
   /** Event id, unique, e.g. `evt_…`; sortable, so id order is creation order. */

@@ -16,15 +16,18 @@ import {
   transition,
 } from '../core/order-machine'
 import { drainOutbox } from '../core/outbox'
+import type { MoneyAlert, RefundLine } from '../core/payment-types'
 import { priceOrder } from '../core/pricing'
 import type { StaffRole, StoreSettings, StoreSetup, Table, TableStatus } from '../core/store'
 import { type PrinterConfig, PrinterConfigSchema } from '../core/tickets'
 import type { Env } from '../workers/env'
 import { neonHistorySink } from '../workers/history/neon'
+import type { Refund as ProviderRefund, Trade } from '../workers/payments/provider'
 import { acceptSocket, enableAutoPong, parseFrame, replyClose, SequencedChannel, safeSend } from './sockets'
 import { atomic, Meta, migrate, Timers } from './sql'
 import { MenuRepo, type StockNeed } from './store/menu-repo'
 import { OrdersRepo } from './store/orders-repo'
+import { PAYMENT_TIMERS, Payments, type SettleResult } from './store/payments'
 import type { JobSummary, PrinterState, PrintRepo } from './store/print-repo'
 import { Printing } from './store/printing'
 import { STORE_MIGRATIONS } from './store/schema'
@@ -90,6 +93,9 @@ export class StoreDO extends DurableObject<Env> {
   private readonly timers: Timers
   private readonly channel: SequencedChannel<StoreServerMessage>
   private readonly printing: Printing
+  private readonly payments: Payments
+  /** Money alerts raised in the current transaction, broadcast once it commits. */
+  private moneyOutgoing: (MoneyAlert | null)[] = []
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -107,6 +113,20 @@ export class StoreDO extends DurableObject<Env> {
       () => this.meta.get<StoreSettings>('settings')?.name ?? '',
       (printer, alert) => this.channel.broadcast({ type: 'printer', printer, alert }),
     )
+    this.payments = new Payments(sql, {
+      storeId: () => this.storeId,
+      storeName: () => this.meta.get<StoreSettings>('settings')?.name ?? '',
+      env,
+      orders: this.orders,
+      timers: this.timers,
+      paymentWindowMs: PAYMENT_WINDOW_MS,
+      tx: (fn) => this.tx(fn),
+      applyEventSync: (orderId, event, actor, actorId, reason) =>
+        this.applyEventSync(orderId, event, actor, actorId, reason),
+      changed: (orders) => this.ordersChanged(orders),
+      sessionRoundPaid: (order) => this.printing.receipts(order),
+      alert: (alert) => this.moneyOutgoing.push(alert),
+    })
     enableAutoPong(ctx)
   }
 
@@ -116,8 +136,32 @@ export class StoreDO extends DurableObject<Env> {
       return atomic(this.ctx.storage, this.meta, fn)
     } catch (e) {
       this.printing.discard()
+      this.moneyOutgoing = []
       throw e
     }
+  }
+
+  /** Broadcast money alerts raised by transactions that committed. */
+  private flushMoney(): void {
+    if (this.moneyOutgoing.length === 0) return
+    const raised = this.moneyOutgoing
+    this.moneyOutgoing = []
+    const alerts = this.payments.alerts()
+    for (const alert of raised) this.channel.broadcast({ type: 'money', alerts, alert })
+  }
+
+  /** After payment transactions: sockets, tables, tickets, and auto-accept of newly paid orders. */
+  private async ordersChanged(orders: Order[]): Promise<void> {
+    for (const o of orders) this.afterOrderChange(o, false)
+    if (this.settings.autoAccept)
+      for (const o of orders)
+        if (o.state === 'PLACED' && o.paid && o.payMode === 'pay_first') {
+          const accepted = outcome(() =>
+            this.tx(() => this.applyEventSync(o.id, 'accept', 'system', 'auto-accept')),
+          )
+          if (accepted.ok) this.afterOrderChange(accepted.value, false)
+        }
+    this.flushMoney()
   }
 
   private get storeId(): string {
@@ -349,11 +393,14 @@ export class StoreDO extends DurableObject<Env> {
         actor: 'system',
         actorId: 'pay-after-meal',
       })
+      if (req.tableKey && req.sessionId) this.payments.sessionChanged(req.tableKey, req.sessionId)
       return { order: placed, created: true }
     }
     this.orders.create(order, req.idempotencyKey, req.actor, req.actorId)
-    this.timers.set(`close:${id}`, now + PAYMENT_WINDOW_MS)
-    this.timers.set(`reserve:${id}`, now + RESERVATION_MS)
+    // Both compress with PAYMENT_TIME_SCALE in tests, keeping their ratio.
+    const window = this.payments.windowMs()
+    this.timers.set(`close:${id}`, now + window)
+    this.timers.set(`reserve:${id}`, now + Math.round((window * RESERVATION_MS) / PAYMENT_WINDOW_MS))
     return { order, created: true }
   }
 
@@ -419,6 +466,10 @@ export class StoreDO extends DurableObject<Env> {
       throw new DomainError('INVALID_TRANSITION', 'settle the bill before completing this order', {
         state: from,
       })
+    if ((event === 'request_refund' || event === 'approve_refund') && !order.paid)
+      throw new DomainError('INVALID_TRANSITION', 'this order is not paid: nothing to refund', {
+        state: from,
+      })
     const to = transition({
       state: from,
       event,
@@ -446,6 +497,8 @@ export class StoreDO extends DurableObject<Env> {
         break
       case 'request_refund':
         next.resumeState = from
+        // Refunded before the kitchen took it: the dishes were never made.
+        if (from === 'PLACED') this.menus.restock(needs)
         break
       case 'refuse_refund':
         delete next.resumeState
@@ -456,6 +509,15 @@ export class StoreDO extends DurableObject<Env> {
     this.orders.update(next, event, from, actor, actorId, reason)
     // Tickets went to the kitchen's queue: the order is queued there (accepted -> queued -> cooking).
     if (event === 'accept' && printed > 0) return this.applyEventSync(orderId, 'queue', 'system', 'printer')
+    if (to === 'REFUNDING' && from !== 'REFUNDING') {
+      this.payments.orderRefunding(next, actorId, reason)
+      return this.orders.require(orderId)
+    }
+    if (event === 'close' || event === 'cancel' || event === 'reject') {
+      this.payments.orderEnded(next)
+      if (next.payMode === 'pay_after' && next.tableKey && next.sessionId)
+        this.payments.sessionChanged(next.tableKey, next.sessionId)
+    }
     return next
   }
 
@@ -494,6 +556,143 @@ export class StoreDO extends DurableObject<Env> {
     if (r.ok) for (const o of r.value) this.afterOrderChange(o, false)
     await this.timers.arm()
     return r
+  }
+
+  // ---------- payments ----------
+
+  /**
+   * Open the checkout a diner is about to pay: one pay-first order (`orderId`), or the unpaid rounds of a
+   * pay-after table (`tableKey` + `sessionId`). A diner's scope (table + seating) guards the order.
+   */
+  async startCheckout(req: {
+    orderId?: string
+    tableKey?: string
+    sessionId?: string
+    provider: 'wechat' | 'alipay'
+  }): Promise<Outcome<ReturnType<Payments['startCheckout']>>> {
+    const r = outcome(() => this.tx(() => this.payments.startCheckout(req)))
+    this.flushMoney()
+    await this.timers.arm()
+    return r
+  }
+
+  /** Money arrived (verified notify, active query, client confirm): settle once, refund extras. */
+  async settlePayment(trade: Trade, source: 'notify' | 'query' | 'confirm'): Promise<Outcome<SettleResult>> {
+    const r = outcome(() => this.tx(() => this.payments.settle(trade, source)))
+    if (r.ok) await this.ordersChanged(r.value.changed)
+    this.flushMoney()
+    await this.timers.arm()
+    return r.ok ? { ok: true, value: r.value.result } : r
+  }
+
+  /** The diner's page came back from the cashier: ask the provider now rather than wait for the notify. */
+  async confirmCheckout(
+    checkoutId: string,
+    scope?: { tableKey: string; sessionId: string },
+  ): Promise<Outcome<{ checkoutId: string; state: string; paid: boolean; orderIds: string[] }>> {
+    const c = this.payments.checkout(checkoutId)
+    if (!c || (scope && (c.tableKey !== scope.tableKey || c.sessionId !== scope.sessionId)))
+      return outcome(() => {
+        throw new DomainError('NOT_FOUND', 'no such checkout')
+      })
+    const after = c.state === 'OPEN' ? await this.payments.query(checkoutId, 'confirm') : c
+    this.flushMoney()
+    await this.timers.arm()
+    const cur = after ?? c
+    return {
+      ok: true,
+      value: { checkoutId, state: cur.state, paid: cur.state === 'PAID', orderIds: cur.orderIds },
+    }
+  }
+
+  /** A refund's state from the provider's refund notify. */
+  async refundNotified(refund: ProviderRefund): Promise<Outcome<{ applied: boolean }>> {
+    const r = outcome(() =>
+      this.tx(() => {
+        const known = this.payments.repo.refund(refund.outRefundNo)
+        if (!known) throw new DomainError('NOT_FOUND', `no refund ${refund.outRefundNo} in this store`)
+        return this.payments.applyRefund(refund)
+      }),
+    )
+    if (r.ok) await this.ordersChanged(r.value)
+    this.flushMoney()
+    await this.timers.arm()
+    return r.ok ? { ok: true, value: { applied: true } } : r
+  }
+
+  /** A diner asks for their money back: in full by themself before acceptance, else the merchant decides. */
+  async dinerRefund(
+    orderId: string,
+    scope: { tableKey: string; sessionId: string },
+    dinerId: string,
+    reason: string,
+  ): Promise<Outcome<Order>> {
+    const o = this.orders.get(orderId)
+    if (!o || o.tableKey !== scope.tableKey || o.sessionId !== scope.sessionId)
+      return outcome(() => {
+        throw new DomainError('ORDER_NOT_FOUND', 'no such order')
+      })
+    const r = await this.applyEvent(orderId, 'request_refund', 'diner', dinerId, reason)
+    this.flushMoney()
+    return r
+  }
+
+  /** Merchant: refund some lines of a paid order (line-level partial refund). */
+  async refundLines(
+    orderId: string,
+    lines: RefundLine[],
+    reason: string,
+    actorId: string,
+  ): Promise<Outcome<{ refundId: string; amountFen: number }>> {
+    const r = outcome(() =>
+      this.tx(() => {
+        const order = this.orders.require(orderId)
+        const refund = this.payments.refundLines(order, lines, reason, actorId)
+        return { refundId: refund.id, amountFen: refund.amountFen }
+      }),
+    )
+    await this.timers.arm()
+    return r
+  }
+
+  /** Merchant: send back a payment that settled nothing (an amount that did not match). */
+  async refundPayment(
+    paymentId: string,
+    reason: string,
+    actorId: string,
+  ): Promise<Outcome<{ refundId: string }>> {
+    const r = outcome(() =>
+      this.tx(() => ({ refundId: this.payments.refundPayment(paymentId, reason, actorId).id })),
+    )
+    if (r.ok) this.moneyOutgoing.push(null)
+    this.flushMoney()
+    await this.timers.arm()
+    return r
+  }
+
+  /** Merchant: try a refund again now (a failed one goes out under a new number). */
+  async retryRefund(refundId: string, actorId: string): Promise<Outcome<{ refundId: string }>> {
+    const r = outcome(() => this.tx(() => ({ refundId: this.payments.retryRefund(refundId, actorId).id })))
+    this.flushMoney()
+    await this.timers.arm()
+    return r
+  }
+
+  orderMoney(orderId: string): Outcome<ReturnType<Payments['ofOrder']>> {
+    return outcome(() => {
+      this.orders.require(orderId)
+      return this.payments.ofOrder(orderId)
+    })
+  }
+
+  /** Recent ledger entries of this store (history in Postgres keeps them all). */
+  ledger(from: number, to: number, limit = 500): Outcome<ReturnType<Payments['repo']['ledger']>> {
+    return outcome(() => this.payments.repo.ledger({ from, to, limit }))
+  }
+
+  /** Every checkout, payment, refund and ledger entry: for operators' audits and the fault tests. */
+  paymentAudit(): ReturnType<Payments['repo']['audit']> {
+    return this.payments.repo.audit()
   }
 
   getOrder(orderId: string): Outcome<Order> {
@@ -613,6 +812,7 @@ export class StoreDO extends DurableObject<Env> {
       soldOut: a.soldOut,
       remaining: a.remaining,
       printers: this.printing.repo.states(),
+      moneyAlerts: this.payments.alerts(),
     }
   }
 
@@ -742,8 +942,10 @@ export class StoreDO extends DurableObject<Env> {
           version: order.version + 1,
           updatedAt: now,
         }
-        if (order.payMode === 'pay_after')
+        if (order.payMode === 'pay_after') {
           this.menus.restock([{ skuId: line.skuId, qty: line.qty, name: line.name }])
+          if (order.tableKey && order.sessionId) this.payments.sessionChanged(order.tableKey, order.sessionId)
+        }
         this.printing.voidLine(next, lineNo, reason)
         this.orders.update(next, 'void_line', order.state, actor, actorId, `${line.name}: ${reason}`)
         return next
@@ -852,6 +1054,7 @@ export class StoreDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.timers.fired()
     const now = Date.now()
+    const paymentWork: Promise<void>[] = []
     for (const key of this.timers.due(now)) {
       this.timers.clear(key)
       const [kind, orderId] = key.split(':') as [string, string]
@@ -859,12 +1062,23 @@ export class StoreDO extends DurableObject<Env> {
         await this.printing.sendCloudJob(orderId, this.env)
         continue
       }
+      if ((PAYMENT_TIMERS as readonly string[]).includes(kind)) {
+        // Provider calls of different checkouts and refunds go out together.
+        paymentWork.push(this.payments.onTimer(kind as (typeof PAYMENT_TIMERS)[number], orderId))
+        continue
+      }
       const order = this.orders.get(orderId)
       if (!order) continue
-      if ((kind === 'close' || kind === 'reserve') && order.state === 'PENDING_PAYMENT')
-        await this.applyEvent(orderId, 'close', 'system', 'payment-timeout', '超时未支付')
-      else if (kind === 'reserve') this.menus.releaseReservation(orderId)
+      if ((kind === 'close' || kind === 'reserve') && order.state === 'PENDING_PAYMENT') {
+        // Ask the provider once more and close its trade first: a diner who paid at the last second
+        // gets their order, not a refund.
+        if (await this.payments.beforeClose(orderId)) continue
+        if (this.orders.get(orderId)?.state === 'PENDING_PAYMENT')
+          await this.applyEvent(orderId, 'close', 'system', 'payment-timeout', '超时未支付')
+      } else if (kind === 'reserve') this.menus.releaseReservation(orderId)
     }
+    await Promise.all(paymentWork)
+    this.flushMoney()
     await this.drainHistory()
     await this.timers.arm()
   }

@@ -7,6 +7,8 @@ import { DOCS_HTML, openApiDocument } from './openapi'
 import { adminRoutes } from './routes/admin'
 import { dinerRoutes } from './routes/diner'
 import { kitchenRoutes } from './routes/kitchen'
+import { moneyRoutes } from './routes/money'
+import { paymentRoutes } from './routes/payments'
 import { publicRoutes } from './routes/public'
 import { staffRoutes } from './routes/staff'
 
@@ -17,6 +19,8 @@ app.route('/', dinerRoutes)
 app.route('/', staffRoutes)
 app.route('/', adminRoutes)
 app.route('/', kitchenRoutes)
+app.route('/', paymentRoutes)
+app.route('/', moneyRoutes)
 
 app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument(new URL(c.req.url).origin)))
 app.get('/api/docs', (c) => c.html(DOCS_HTML))

@@ -23,4 +23,40 @@ export interface Env {
   FEIE_UKEY?: string
   /** Override of Feie's API endpoint (tests and a local fake). */
   FEIE_ENDPOINT?: string
+
+  // ---- payments (README "Payments"); unset provider = that provider is not offered ----
+  /** Where providers send callbacks: https://your.domain (paths /api/v1/payments/... are fixed). Default PUBLIC_BASE_URL. */
+  PAYMENT_NOTIFY_BASE?: string
+  /** Tests and the local sandbox only: multiplies payment timers (query backoff, close window, refund retry). */
+  PAYMENT_TIME_SCALE?: string
+  /** WeChat Pay API v3, direct merchant (直连商户). */
+  WECHAT_MCHID?: string
+  WECHAT_APPID?: string
+  /** Mini-program AppSecret for code2Session. Secret. */
+  WECHAT_APP_SECRET?: string
+  /** Serial number of the merchant API certificate (apiclient_cert.pem). */
+  WECHAT_MCH_SERIAL?: string
+  /** Merchant API private key, PKCS#8 PEM (apiclient_key.pem). Secret. */
+  WECHAT_MCH_PRIVATE_KEY?: string
+  /** APIv3 key (32 bytes) that encrypts callbacks and certificates. Secret. */
+  WECHAT_API_V3_KEY?: string
+  /** WeChat Pay public key mode: PUB_KEY_ID_... and the PEM (pub_key.pem). */
+  WECHAT_PAY_PUBLIC_KEY_ID?: string
+  WECHAT_PAY_PUBLIC_KEY?: string
+  /** Platform-certificate mode: PEM certificates (concatenated); more are fetched from /v3/certificates. */
+  WECHAT_PLATFORM_CERTS?: string
+  /** Override of https://api.mch.weixin.qq.com (the sandbox locally). */
+  WECHAT_API_BASE?: string
+  /** Override of https://api.weixin.qq.com for code2Session (the sandbox locally). */
+  WECHAT_OAUTH_BASE?: string
+  /** Alipay OpenAPI (RSA2). */
+  ALIPAY_APP_ID?: string
+  /** The merchant's PID (2088...), checked as seller_id on notifies. */
+  ALIPAY_SELLER_ID?: string
+  /** App private key (PKCS#8 or PKCS#1, PEM or bare Base64). Secret. */
+  ALIPAY_APP_PRIVATE_KEY?: string
+  /** Alipay's public key (支付宝公钥), verifies notifies and responses. */
+  ALIPAY_PUBLIC_KEY?: string
+  /** Override of https://openapi.alipay.com/gateway.do (the sandbox locally). */
+  ALIPAY_GATEWAY?: string
 }

@@ -243,6 +243,7 @@ const store = (): StoreSnapshot => ({
   soldOut: [],
   remaining: {},
   printers: [],
+  moneyAlerts: [],
 })
 
 describe('applyStoreMessage', () => {

@@ -1,6 +1,7 @@
 // The store channel: staff devices (merchant board, kitchen display) <-> StoreDO.
 import { z } from 'zod'
 import type { Order } from '../order'
+import type { MoneyAlert } from '../payment-types'
 import type { TableStatus } from '../store'
 
 export const StoreClientMessage = z.discriminatedUnion('type', [z.object({ type: z.literal('resync') })])
@@ -30,6 +31,8 @@ export interface StoreSnapshot {
   remaining: Record<string, number>
   /** Kitchen printers and their last known status. */
   printers: PrinterState[]
+  /** Money waiting for a person: amounts that did not match, refunds that failed. */
+  moneyAlerts: MoneyAlert[]
 }
 
 /** A printer as the console shows it (kept by StoreDO from bridge and cloud reports). */
@@ -52,6 +55,8 @@ export type StoreServerMessage =
   | { type: 'menu'; seq: number; menuVersion: number }
   /** `alert` is true when the printer needs a person (缺纸, cover open, offline): the console sounds an alarm. */
   | { type: 'printer'; seq: number; printer: PrinterState; alert: boolean }
+  /** The money alerts changed; `alert` is the new one, if any (the board sounds it). */
+  | { type: 'money'; seq: number; alerts: MoneyAlert[]; alert: MoneyAlert | null }
   | { type: 'error'; code: string; message: string }
 
 export function applyStoreMessage(
@@ -87,6 +92,9 @@ export function applyStoreMessage(
         i < 0 ? [...s.printers, msg.printer] : s.printers.map((p, j) => (j === i ? msg.printer : p))
       break
     }
+    case 'money':
+      s.moneyAlerts = msg.alerts
+      break
   }
   return { state: s, seq: msg.seq }
 }

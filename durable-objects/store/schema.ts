@@ -46,4 +46,26 @@ export const STORE_MIGRATIONS: readonly Migration[] = [
          status TEXT NOT NULL, detail TEXT, at INTEGER NOT NULL)`,
     ],
   },
+  {
+    // Payments: checkouts (one out_trade_no each), money that arrived (unique per provider transaction, so
+    // a callback, a query and a client confirm settle once), refunds, and the ledger of every movement.
+    version: 3,
+    up: [
+      `CREATE TABLE checkouts (id TEXT PRIMARY KEY, state TEXT NOT NULL, kind TEXT NOT NULL,
+         table_key TEXT, session_id TEXT, created_at INTEGER NOT NULL, json TEXT NOT NULL)`,
+      'CREATE INDEX checkouts_session ON checkouts (table_key, session_id, state)',
+      `CREATE TABLE checkout_orders (order_id TEXT NOT NULL, checkout_id TEXT NOT NULL,
+         PRIMARY KEY (order_id, checkout_id))`,
+      `CREATE TABLE payments (id TEXT PRIMARY KEY, checkout_id TEXT NOT NULL, provider TEXT NOT NULL,
+         transaction_id TEXT NOT NULL, json TEXT NOT NULL, UNIQUE (provider, transaction_id))`,
+      'CREATE INDEX payments_checkout ON payments (checkout_id)',
+      `CREATE TABLE refunds (id TEXT PRIMARY KEY, payment_id TEXT NOT NULL, order_id TEXT,
+         state TEXT NOT NULL, created_at INTEGER NOT NULL, json TEXT NOT NULL)`,
+      'CREATE INDEX refunds_payment ON refunds (payment_id)',
+      'CREATE INDEX refunds_order ON refunds (order_id)',
+      `CREATE TABLE ledger (id TEXT PRIMARY KEY, checkout_id TEXT NOT NULL, at INTEGER NOT NULL,
+         json TEXT NOT NULL)`,
+      'CREATE INDEX ledger_at ON ledger (at)',
+    ],
+  },
 ]

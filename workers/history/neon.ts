@@ -29,3 +29,22 @@ export function neonHistorySink(env: HistoryEnv): HistorySink | null {
     }
   }
 }
+
+/**
+ * Run read queries (reports, reconciliation) on history: a Pool for this call only, always ended.
+ * Null when no database is configured.
+ */
+export async function withHistoryDb<T>(
+  env: HistoryEnv,
+  fn: (db: ReturnType<typeof drizzle>) => Promise<T>,
+): Promise<T | null> {
+  const url = env.DATABASE_URL
+  if (!url) return null
+  const pool = historyPool(url, env.NEON_WS_PROXY || undefined)
+  pool.on('error', () => {})
+  try {
+    return await fn(drizzle({ client: pool }))
+  } finally {
+    await pool.end().catch(() => {})
+  }
+}
