@@ -3,9 +3,27 @@
 // order or line, and node-postgres returns int4 as a JS number (int8 would come back as a string).
 // Change this file, then `npm run db:generate` and commit the new SQL under drizzle/.
 import { sql } from 'drizzle-orm'
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core'
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
 import type { PayMode } from '../../core/order'
 import type { Actor, OrderEvent, OrderMode, OrderState } from '../../core/order-machine'
+import type {
+  LedgerEntry,
+  PaymentOutcome,
+  PaymentSource,
+  ProviderName,
+  RefundLine,
+  RefundState,
+} from '../../core/payment-types'
 import type { PriceStep } from '../../core/pricing'
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
@@ -104,4 +122,121 @@ export const orderEvents = pgTable(
     // A store's audit trail over time.
     index('order_events_store_at_idx').on(t.storeId, t.at),
   ],
+)
+
+// ---- money: fed by the outbox kinds 'payment', 'refund' and 'ledger' (core/payment-types.ts) ----------
+
+export const payments = pgTable(
+  'payments',
+  {
+    id: text('id').primaryKey(),
+    storeId: text('store_id').notNull(),
+    /** The out_trade_no: an order id (pay-first) or a table bill's `chk_…`. */
+    checkoutId: text('checkout_id').notNull(),
+    orderIds: jsonb('order_ids').$type<string[]>().notNull(),
+    provider: text('provider').$type<ProviderName>().notNull(),
+    transactionId: text('transaction_id').notNull(),
+    amountFen: fen('amount_fen'),
+    outcome: text('outcome').$type<PaymentOutcome>().notNull(),
+    source: text('source').$type<PaymentSource>().notNull(),
+    payerId: text('payer_id'),
+    paidAt: at('paid_at').notNull(),
+    /** Sum of successful refunds against this payment. */
+    refundedFen: fen('refunded_fen'),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+    /** The store's version of the payment; an upsert only ever raises it. */
+    version: integer('version').notNull(),
+  },
+  (t) => [
+    // A provider's transaction is money that arrived once: two payments for it would be a store's bug.
+    uniqueIndex('payments_provider_transaction_idx').on(t.provider, t.transactionId),
+    // A store's payments over a day.
+    index('payments_store_paid_idx').on(t.storeId, t.paidAt),
+  ],
+)
+
+export const refunds = pgTable(
+  'refunds',
+  {
+    /** Also the provider's out_refund_no / out_request_no. */
+    id: text('id').primaryKey(),
+    storeId: text('store_id').notNull(),
+    paymentId: text('payment_id').notNull(),
+    checkoutId: text('checkout_id').notNull(),
+    orderId: text('order_id'),
+    provider: text('provider').$type<ProviderName>().notNull(),
+    transactionId: text('transaction_id').notNull(),
+    amountFen: fen('amount_fen'),
+    reason: text('reason').notNull(),
+    /** Line-level refunds; null: the whole remaining amount. */
+    lines: jsonb('lines').$type<RefundLine[]>(),
+    state: text('state').$type<RefundState>().notNull(),
+    providerState: text('provider_state'),
+    providerRefundId: text('provider_refund_id'),
+    attempts: integer('attempts').notNull(),
+    lastError: text('last_error'),
+    requestedBy: text('requested_by').notNull(),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+    succeededAt: at('succeeded_at'),
+    /** The store's version of the refund; an upsert only ever raises it. */
+    version: integer('version').notNull(),
+  },
+  (t) => [
+    // A store's refunds over time (the console's refund list).
+    index('refunds_store_created_idx').on(t.storeId, t.createdAt),
+  ],
+)
+
+/** Money movements, immutable: payments in positive, refunds out negative. Reports sum this table. */
+export const ledgerEntries = pgTable(
+  'ledger_entries',
+  {
+    id: text('id').primaryKey(),
+    storeId: text('store_id').notNull(),
+    at: at('at').notNull(),
+    kind: text('kind').$type<LedgerEntry['kind']>().notNull(),
+    provider: text('provider').$type<ProviderName>().notNull(),
+    checkoutId: text('checkout_id').notNull(),
+    orderIds: jsonb('order_ids').$type<string[]>().notNull(),
+    paymentId: text('payment_id').notNull(),
+    refundId: text('refund_id'),
+    transactionId: text('transaction_id').notNull(),
+    /** Signed: + in, - out. */
+    amountFen: fen('amount_fen'),
+    memo: text('memo').notNull(),
+  },
+  (t) => [
+    // A store's revenue by hour or day.
+    index('ledger_entries_store_at_idx').on(t.storeId, t.at),
+    // Reconciliation: one provider's entries of one bill day.
+    index('ledger_entries_provider_at_idx').on(t.provider, t.at),
+    // Everything that moved for one out_trade_no.
+    index('ledger_entries_checkout_idx').on(t.checkoutId),
+  ],
+)
+
+/** One daily reconciliation of a provider's bill against the ledger; a rerun of a day replaces it. */
+export const reconciliationRuns = pgTable(
+  'reconciliation_runs',
+  {
+    id: text('id').primaryKey(),
+    provider: text('provider').$type<ProviderName>().notNull(),
+    /** The bill's day in Beijing time, 'YYYY-MM-DD'. */
+    billDate: text('bill_date').notNull(),
+    ranAt: at('ran_at').notNull(),
+    matched: integer('matched').notNull(),
+    /** 长款: at the provider, not in the ledger. */
+    providerOnly: integer('provider_only').notNull(),
+    /** 短款: in the ledger, not at the provider. */
+    localOnly: integer('local_only').notNull(),
+    amountMismatch: integer('amount_mismatch').notNull(),
+    /** Net of the bill (payments minus refunds) and of the ledger for the same day. */
+    billFen: fen('bill_fen'),
+    ledgerFen: fen('ledger_fen'),
+    /** The full lists behind the counts, as the reconciliation produced them. */
+    report: jsonb('report').$type<unknown>().notNull(),
+  },
+  (t) => [uniqueIndex('reconciliation_runs_provider_day_idx').on(t.provider, t.billDate)],
 )

@@ -1,11 +1,13 @@
 // Writes outbox rows into Postgres history in one transaction. Idempotent, because the outbox is
-// at-least-once: events are keyed by event id, and an order and its lines only move to a higher version
-// (a line changes when staff take it back, 退菜, and the order is priced again).
+// at-least-once: events and ledger entries are keyed by their ids and inserted once; an order and its
+// lines, a payment and a refund only move to a higher version (a line changes when staff take it back,
+// 退菜, and the order is priced again; a payment when it is refunded; a refund as the provider answers).
 // Driver-agnostic: any drizzle Postgres database (neon-serverless in production, PGlite, node-postgres).
 import { getTableColumns, type SQL, sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT, PgTable } from 'drizzle-orm/pg-core'
 import type { OutboxPayload, OutboxRow } from '../../core/outbox'
-import { orderEvents, orderLines, orders } from './schema'
+import { isMoneyRow, toMoneyHistory } from './money-writer'
+import { ledgerEntries, orderEvents, orderLines, orders, payments, refunds } from './schema'
 
 // Postgres allows 65,535 bound parameters per statement; 1,000 rows of the widest table (orders, 22
 // columns) use 22,000, so a batch of any size is split into statements that always fit.
@@ -20,7 +22,9 @@ export async function writeOutboxRows<Q extends PgQueryResultHKT, S extends Reco
   rows: OutboxRow[],
 ): Promise<void> {
   if (rows.length === 0) return
-  const { orderRows, lineRows, eventRows } = toHistory(rows)
+  // Parsed and checked before the transaction: a bad row of any kind fails the batch without a round trip.
+  const { orderRows, lineRows, eventRows } = toHistory(rows.filter((r) => !isMoneyRow(r)))
+  const { paymentRows, refundRows, ledgerRows } = toMoneyHistory(rows.filter(isMoneyRow))
   await db.transaction(async (tx) => {
     // Orders first: lines reference them.
     for (const part of chunks(orderRows))
@@ -43,10 +47,34 @@ export async function writeOutboxRows<Q extends PgQueryResultHKT, S extends Reco
           setWhere: sql`${orderLines.version} < excluded.version`,
         })
     for (const part of chunks(eventRows)) await tx.insert(orderEvents).values(part).onConflictDoNothing()
+    // Money: payments and refunds never roll back to an older version; ledger entries are immutable.
+    for (const part of chunks(paymentRows))
+      await tx
+        .insert(payments)
+        .values(part)
+        .onConflictDoUpdate({
+          target: payments.id,
+          set: excludedColumns(payments, ['id']),
+          setWhere: sql`${payments.version} < excluded.version`,
+        })
+    for (const part of chunks(refundRows))
+      await tx
+        .insert(refunds)
+        .values(part)
+        .onConflictDoUpdate({
+          target: refunds.id,
+          set: excludedColumns(refunds, ['id']),
+          setWhere: sql`${refunds.version} < excluded.version`,
+        })
+    for (const part of chunks(ledgerRows))
+      await tx.insert(ledgerEntries).values(part).onConflictDoNothing({ target: ledgerEntries.id })
   })
 }
 
-/** Rows to table rows, with duplicates folded: Postgres refuses to upsert one row twice in a statement. */
+/**
+ * Order rows ('order.created', 'order.event') to table rows, with duplicates folded: Postgres refuses to
+ * upsert one row twice in a statement.
+ */
 export function toHistory(rows: OutboxRow[]): {
   orderRows: OrderRow[]
   lineRows: LineRow[]
@@ -128,6 +156,8 @@ export function toHistory(rows: OutboxRow[]): {
  * isolates it so the rows behind it still flow.
  */
 function parsePayload(row: OutboxRow): OutboxPayload {
+  if (row.kind !== 'order.created' && row.kind !== 'order.event')
+    throw new Error(`outbox row ${row.id}: unknown kind ${row.kind}`)
   const p = JSON.parse(row.payload) as OutboxPayload
   if (!p?.order?.id || !p.event?.orderId || p.event.orderId !== p.order.id)
     throw new Error(`outbox row ${row.id}: payload has no matching order and event`)
