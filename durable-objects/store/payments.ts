@@ -473,7 +473,9 @@ export class Payments {
   retryRefund(refundId: string, actorId: string): RefundRecord {
     const r = this.repo.refund(refundId)
     if (!r) throw new DomainError('NOT_FOUND', 'no such refund')
-    if (r.state === 'PENDING' || r.state === 'PROCESSING') {
+    if (r.state === 'PENDING' || r.state === 'PROCESSING' || abnormal(r)) {
+      // Still the provider's: ask again now (an ABNORMAL one is resolved at the provider's platform,
+      // and a new number would be refused, since the abnormal refund still holds the money).
       this.timers.set(`${r.state === 'PENDING' ? 'rf' : 'rq'}:${r.id}`, Date.now())
       return r
     }
@@ -489,7 +491,7 @@ export class Payments {
   /** A refund's new state from the provider (notify, send or query). Synchronous: inside a transaction. */
   applyRefund(res: ProviderRefund): Order[] {
     const r = this.repo.refund(res.outRefundNo)
-    if (!r || r.state === 'SUCCESS' || r.state === 'FAILED') return []
+    if (!r || r.state === 'SUCCESS' || (r.state === 'FAILED' && !abnormal(r))) return []
     const now = Date.now()
     const base: RefundRecord = {
       ...r,
@@ -509,6 +511,15 @@ export class Payments {
       this.repo.saveRefund({ ...base, state: 'PENDING' }, false)
       this.timers.set(`rf:${r.id}`, now)
       return []
+    }
+    if (res.state === 'ABNORMAL') {
+      // Not final: the money is stuck (say the diner's card was cancelled) until someone resolves it at
+      // the provider. Raise it once, then keep asking, slowly.
+      const changed =
+        r.state === 'FAILED' ? [] : this.refundFailed(base, `provider says ${res.providerState}`)
+      if (r.state === 'FAILED') this.repo.saveRefund({ ...base, state: 'FAILED' }, false)
+      this.timers.set(`rq:${r.id}`, now + refundQueryDelayMs(r.attempts, this.scale))
+      return changed
     }
     return this.refundFailed(base, `provider says ${res.providerState}`)
   }
@@ -639,7 +650,7 @@ export class Payments {
 
   private async driveRefund(refundId: string): Promise<void> {
     const r = this.repo.refund(refundId)
-    if (!r || r.state === 'SUCCESS' || r.state === 'FAILED') return
+    if (!r || r.state === 'SUCCESS' || (r.state === 'FAILED' && !abnormal(r))) return
     const provider = this.provider(r.provider)
     let changed: Order[] = []
     try {
@@ -665,7 +676,7 @@ export class Payments {
       const msg = e instanceof Error ? e.message : String(e)
       changed = this.host.tx(() => {
         const cur = this.repo.refund(refundId)
-        if (!cur || cur.state === 'SUCCESS' || cur.state === 'FAILED') return []
+        if (!cur || cur.state === 'SUCCESS' || (cur.state === 'FAILED' && !abnormal(cur))) return []
         const next = {
           ...cur,
           attempts: cur.attempts + 1,
@@ -696,7 +707,9 @@ export class Payments {
           paymentId: r.paymentId,
           refundId: r.id,
           amountFen: r.amountFen,
-          message: `退款失败：${r.lastError ?? r.providerState ?? ''}`,
+          message: abnormal(r)
+            ? '退款异常：请在支付平台处理（如顾客银行卡已注销），处理后这里自动更新'
+            : `退款失败：${r.lastError ?? r.providerState ?? ''}`,
           at: r.updatedAt,
         })
     for (const p of this.repo.unsettledPayments())
@@ -737,10 +750,16 @@ export class Payments {
   /** An order's money: its checkouts, payments and refunds. */
   ofOrder(orderId: string): { checkouts: Checkout[]; payments: PaymentRecord[]; refunds: RefundRecord[] } {
     const checkouts = this.repo.checkoutsOfOrder(orderId)
-    return {
-      checkouts,
-      payments: checkouts.flatMap((c) => this.repo.paymentsOfCheckout(c.id)),
-      refunds: this.repo.refundsOfOrder(orderId),
-    }
+    const payments = checkouts.flatMap((c) => this.repo.paymentsOfCheckout(c.id))
+    // The order's own refunds, and whole-payment returns (late, second, mismatched) of its checkouts.
+    const refunds = new Map(this.repo.refundsOfOrder(orderId).map((r) => [r.id, r]))
+    for (const p of payments)
+      for (const r of this.repo.refundsOfPayment(p.id)) if (!r.orderId) refunds.set(r.id, r)
+    return { checkouts, payments, refunds: [...refunds.values()].sort((a, b) => a.createdAt - b.createdAt) }
   }
+}
+
+/** A refund the provider reports ABNORMAL (WeChat) / REFUND_FAIL (Alipay): stuck, not final. */
+function abnormal(r: RefundRecord): boolean {
+  return r.state === 'FAILED' && r.providerState !== undefined && /ABNORMAL|FAIL/.test(r.providerState)
 }

@@ -4,6 +4,7 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { DomainError } from '../../core/errors'
 import { PROVIDERS } from '../../core/payment-types'
+import { checkLedger, pendingReturns } from '../../core/payments'
 import { StoreIdSchema } from '../../core/store'
 import { type AppEnv, requireAdmin, requireStaff, staff } from '../auth/middleware'
 import { withHistoryDb } from '../history/neon'
@@ -153,4 +154,20 @@ describe({
 moneyRoutes.get('/api/v1/admin/reconciliations', requireAdmin, async (c) => {
   const runs = await withHistoryDb(c.env, (db) => latestReconciliations(db, 30))
   return c.json({ runs: runs ?? [] })
+})
+
+describe({
+  method: 'get',
+  path: '/api/v1/admin/stores/:storeId/payments/audit',
+  summary: "a store's checkouts, payments, refunds and ledger, with invariant violations and pending returns",
+  tag: 'admin',
+  auth: 'admin',
+})
+moneyRoutes.get('/api/v1/admin/stores/:storeId/payments/audit', requireAdmin, async (c) => {
+  const audit = await store(c).paymentAudit()
+  return c.json({
+    ...audit,
+    violations: checkLedger(audit),
+    pendingReturns: pendingReturns(audit),
+  })
 })
