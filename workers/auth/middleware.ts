@@ -1,9 +1,16 @@
 // Who is calling: a verified token, scoped by role and store. Routes declare what they need.
 import type { Context, MiddlewareHandler } from 'hono'
 import { DomainError } from '../../core/errors'
-import type { StaffRole } from '../../core/store'
+import { STAFF_ROLES, type StaffRole } from '../../core/store'
 import type { Env } from '../env'
-import { type Claims, type DinerClaims, type StaffClaims, verifyToken } from './tokens'
+import {
+  type Claims,
+  type CustomerClaims,
+  type DinerClaims,
+  type RiderClaims,
+  type StaffClaims,
+  verifyToken,
+} from './tokens'
 
 export type AppEnv = { Bindings: Env; Variables: { claims: Claims } }
 
@@ -33,14 +40,31 @@ export const requireDiner: MiddlewareHandler<AppEnv> = async (c, next) => {
 /** Staff of the store named in the path, with one of the given roles (any staff role if none given). */
 export function requireStaff(...roles: StaffRole[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const claims = await claimsOf(c)
-    if (claims.role === 'diner') throw new DomainError('FORBIDDEN', 'staff only')
+    const any = await claimsOf(c)
+    // Only staff roles: diners, riders and customers hold tokens too, and none of them is staff.
+    if (!(STAFF_ROLES as readonly string[]).includes(any.role))
+      throw new DomainError('FORBIDDEN', 'staff only')
+    const claims = any as StaffClaims
     if (claims.store !== c.req.param('storeId')) throw new DomainError('FORBIDDEN', 'not your store')
     if (roles.length > 0 && !roles.includes(claims.role))
       throw new DomainError('FORBIDDEN', `needs role ${roles.join(' or ')}`)
     c.set('claims', claims)
     await next()
   }
+}
+
+export const requireRider: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const claims = await claimsOf(c)
+  if (claims.role !== 'rider') throw new DomainError('FORBIDDEN', 'this is for riders')
+  c.set('claims', claims)
+  await next()
+}
+
+export const requireCustomer: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const claims = await claimsOf(c)
+  if (claims.role !== 'customer') throw new DomainError('FORBIDDEN', 'sign in as a customer first')
+  c.set('claims', claims)
+  await next()
 }
 
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -59,3 +83,5 @@ function constantTimeEqual(a: string, b: string): boolean {
 
 export const diner = (c: Context<AppEnv>): DinerClaims => c.get('claims') as DinerClaims
 export const staff = (c: Context<AppEnv>): StaffClaims => c.get('claims') as StaffClaims
+export const rider = (c: Context<AppEnv>): RiderClaims => c.get('claims') as RiderClaims
+export const customer = (c: Context<AppEnv>): CustomerClaims => c.get('claims') as CustomerClaims

@@ -21,9 +21,25 @@ export const StaffClaims = z.object({
   name: z.string(),
   exp: z.number(),
 })
-export const Claims = z.union([DinerClaims, StaffClaims])
+/** A rider of the platform (riders are not a store's staff): scoped to their own tasks. */
+export const RiderClaims = z.object({
+  role: z.literal('rider'),
+  sub: z.string(),
+  name: z.string(),
+  exp: z.number(),
+})
+/** A delivery or pickup customer (no table): scoped to their own orders and addresses. */
+export const CustomerClaims = z.object({
+  role: z.literal('customer'),
+  sub: z.string(),
+  name: z.string(),
+  exp: z.number(),
+})
+export const Claims = z.union([DinerClaims, StaffClaims, RiderClaims, CustomerClaims])
 export type DinerClaims = z.infer<typeof DinerClaims>
 export type StaffClaims = z.infer<typeof StaffClaims>
+export type RiderClaims = z.infer<typeof RiderClaims>
+export type CustomerClaims = z.infer<typeof CustomerClaims>
 export type Claims = z.infer<typeof Claims>
 
 /** A diner's seat lasts a meal; staff log in once a shift. */
