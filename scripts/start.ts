@@ -20,6 +20,8 @@ import { DEMO_PASSWORD, DEMO_STORE_ID, demoStoreSetup } from './demo-data'
 import { ensureDevVars } from './dev-vars'
 import { startLocalPostgres, startWsProxy } from './local-db'
 import { migrateDatabase } from './migrate'
+import { generateSandboxKeys, type SandboxKeys } from './payment-sandbox/keys'
+import { startPaymentSandbox } from './payment-sandbox/server'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const DATA_DIR = '.data'
@@ -31,6 +33,9 @@ const PRINTERS_DIR = join(DATA_DIR, 'printers')
 const BRIDGE_KEY_FILE = join(DATA_DIR, 'bridge-key')
 /** The in-process bridge's journal: what was printed, so a restart never prints a ticket twice. */
 const BRIDGE_JOURNAL = join(DATA_DIR, 'bridge-journal.jsonl')
+/** The payment sandbox's keys: kept so orders paid before a restart still match its signatures. */
+const SANDBOX_KEYS = join(DATA_DIR, 'payment-sandbox-keys.json')
+const SANDBOX_PORT = 8790
 /** 5433, not 5432: leaves a Postgres the developer already runs alone. */
 const PG_PORT = 5433
 /** The port Neon's own wsproxy examples use, so nothing else is likely on it. */
@@ -239,8 +244,14 @@ function lanAddress(): string {
   return candidates.find(isPrivate) ?? candidates[0] ?? 'localhost'
 }
 
-function startWorker(db: { url: string; wsProxy?: string }, publicBaseUrl: string): ChildProcess {
+function startWorker(
+  db: { url: string; wsProxy?: string },
+  publicBaseUrl: string,
+  extra: Record<string, string> = {},
+): ChildProcess {
   const vars = [`DATABASE_URL:${db.url}`, `PUBLIC_BASE_URL:${publicBaseUrl}`]
+  // One-line values: PEM keys travel with literal \n (workers/payments/crypto.ts reads them back).
+  for (const [k, v] of Object.entries(extra)) vars.push(`${k}:${v.replaceAll('\n', '\\n')}`)
   if (db.wsProxy) vars.push(`NEON_WS_PROXY:${db.wsProxy}`)
   const args = [
     require.resolve('wrangler/bin/wrangler.js'),
@@ -314,6 +325,41 @@ async function ensureDemoStore(adminToken: string): Promise<TableLink[]> {
   }
   if (!res.ok) throw await failure(res, `GET /api/v1/admin${path} failed`)
   return ((await res.json()) as { tables: TableLink[] }).tables
+}
+
+// ---- payments ------------------------------------------------------------------------------------------
+
+/**
+ * The payment sandbox (scripts/payment-sandbox): WeChat Pay v3 and Alipay with their own keys, so the H5
+ * diner pays on its cashier page. Skipped when real merchant keys are configured in .dev.vars.
+ */
+async function startSandbox(
+  secrets: Record<string, string>,
+  lan: string,
+): Promise<{ base: string; env: Record<string, string> } | null> {
+  if (secrets.WECHAT_MCHID || secrets.ALIPAY_APP_ID) {
+    console.log('Payments: real merchant keys found in .dev.vars; no sandbox.')
+    return null
+  }
+  let keys: SandboxKeys
+  if (existsSync(SANDBOX_KEYS)) keys = JSON.parse(readFileSync(SANDBOX_KEYS, 'utf8')) as SandboxKeys
+  else {
+    keys = await generateSandboxKeys()
+    writeFileSync(SANDBOX_KEYS, JSON.stringify(keys), { mode: 0o600 })
+  }
+  const sandbox = await startPaymentSandbox({
+    port: SANDBOX_PORT,
+    host: '0.0.0.0',
+    publicBase: `http://${lan}:${SANDBOX_PORT}`,
+    keys,
+  })
+  onCleanup('payment sandbox', () => sandbox.stop())
+  console.log(`Payments: sandbox (WeChat Pay v3 + Alipay) on ${sandbox.base}`)
+  // The sandbox calls the Worker back on this machine.
+  return {
+    base: sandbox.base,
+    env: { ...sandbox.env, PAYMENT_NOTIFY_BASE: `http://127.0.0.1:${WORKER_PORT}` },
+  }
 }
 
 // ---- kitchen printing -------------------------------------------------------------------------------------
@@ -500,7 +546,12 @@ async function startPrinting(withPrinters: boolean): Promise<Printing> {
 /** What printWelcome says about printing. */
 type Printing = 'virtual' | 'off' | 'failed'
 
-function printWelcome(tables: TableLink[], publicBaseUrl: string, printing: Printing): void {
+function printWelcome(
+  tables: TableLink[],
+  publicBaseUrl: string,
+  printing: Printing,
+  sandboxBase: string | null,
+): void {
   const a01 = tables.find((t) => t.label === 'A01') ?? tables[0]
   const a02 = tables.find((t) => t.label === 'A02') ?? tables[1]
   const line = '─'.repeat(72)
@@ -519,6 +570,10 @@ function printWelcome(tables: TableLink[], publicBaseUrl: string, printing: Prin
   console.log(`    store ${DEMO_STORE_ID}, user kitchen, password ${DEMO_PASSWORD}`)
   console.log(`  API docs:        http://localhost:${WORKER_PORT}/api/docs`)
   console.log(`  QR codes point at ${publicBaseUrl} (set PUBLIC_BASE_URL to change it).`)
+  if (sandboxBase) {
+    console.log(`\n  Payments: the sandbox at ${sandboxBase} plays WeChat Pay and Alipay. Diners pay on its`)
+    console.log('    cashier page; its signed callbacks settle the orders. Trades: GET /__sandbox/trades')
+  } else console.log('\n  Payments: no sandbox (--no-sandbox or real merchant keys).')
   if (printing === 'virtual') {
     console.log('\n  Kitchen printers: virtual ones, driven by a printer bridge in this process:')
     for (const p of DEMO_PRINTERS)
@@ -561,14 +616,16 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2)
   if (args.includes('--help') || args.includes('-h')) {
     console.log(
-      'Usage: npm start [-- [--reset] [--no-printers]]\n' +
+      'Usage: npm start [-- [--reset] [--no-printers] [--no-sandbox]]\n' +
         '  --reset        delete .data/ (database, Durable Object state, printed tickets) first\n' +
-        '  --no-printers  no virtual printers and no printer bridge here (to run a bridge for real printers)',
+        '  --no-printers  no virtual printers and no printer bridge here (to run a bridge for real printers)\n' +
+        '  --no-sandbox   no payment sandbox (pay at the counter, or real keys in .dev.vars)',
     )
     return
   }
   const withPrinters = !args.includes('--no-printers')
-  const unknown = args.filter((a) => a !== '--reset' && a !== '--no-printers')
+  const withSandbox = !args.includes('--no-sandbox')
+  const unknown = args.filter((a) => !['--reset', '--no-printers', '--no-sandbox'].includes(a))
   if (unknown.length > 0) throw new Error(`Unknown argument ${unknown.join(' ')}; try --help.`)
   process.chdir(ROOT) // wrangler finds wrangler.toml and .dev.vars in the working directory
 
@@ -580,6 +637,7 @@ async function main(): Promise<void> {
     { port: WS_PROXY_PORT, what: 'Postgres WebSocket proxy' },
   ]
   if (!process.env.DATABASE_URL) ports.push({ port: PG_PORT, what: 'PGlite Postgres' })
+  if (withSandbox) ports.push({ port: SANDBOX_PORT, what: 'payment sandbox' })
   if (withPrinters)
     for (const p of DEMO_PRINTERS) ports.push({ port: p.port, what: `virtual printer ${p.config.id}` })
   await checkPorts(ports)
@@ -591,12 +649,14 @@ async function main(): Promise<void> {
 
   const db = await startDatabase()
   await buildWeb()
-  const publicBaseUrl = process.env.PUBLIC_BASE_URL ?? `http://${lanAddress()}:${WORKER_PORT}`
-  const worker = startWorker(db, publicBaseUrl)
+  const lan = lanAddress()
+  const publicBaseUrl = process.env.PUBLIC_BASE_URL ?? `http://${lan}:${WORKER_PORT}`
+  const sandbox = withSandbox ? await startSandbox(secrets, lan) : null
+  const worker = startWorker(db, publicBaseUrl, sandbox?.env)
   await waitForHealth(worker)
   const tables = await ensureDemoStore(adminToken)
   const printing = await startPrinting(withPrinters)
-  printWelcome(tables, publicBaseUrl, printing)
+  printWelcome(tables, publicBaseUrl, printing, sandbox?.base ?? null)
 }
 
 main().catch((e: unknown) => {

@@ -11,6 +11,8 @@ export interface StartPaymentSandboxOptions {
   port?: number
   /** Host to bind; default 127.0.0.1. */
   host?: string
+  /** The base URL others use (a phone on the LAN opening the cashier), when it differs from the bound host. */
+  publicBase?: string
   keys?: SandboxKeys
   timeScale?: number
   /** Used only when `keys` is not given. */
@@ -50,7 +52,7 @@ export async function startPaymentSandbox(
     })
   })
   const { port } = server.address() as AddressInfo
-  const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  const base = opts.publicBase ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   sandbox = new PaymentSandbox({
     keys,
     base,

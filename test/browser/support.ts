@@ -60,10 +60,10 @@ export interface Server {
  * one) by probing, so two servers starting in the same instant (two suites, a benchmark) can both pick
  * 9229 and one fails with EADDRINUSE; so can our own free port if someone takes it first. Try again then.
  */
-export async function startServer(attempts = 3): Promise<Server> {
+export async function startServer(vars: Record<string, string> = {}, attempts = 3): Promise<Server> {
   for (let i = 1; ; i++) {
     try {
-      return await startWranglerDev(await freePort())
+      return await startWranglerDev(await freePort(), vars)
     } catch (e) {
       if (i >= attempts || !String(e).includes('Address already in use')) throw e
     }

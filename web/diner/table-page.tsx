@@ -1,21 +1,30 @@
 // The table screen: header, 菜单 / 已下单 tabs, dish sheet, shared cart bar and panel.
 
 import { useMemo, useState } from 'preact/hooks'
+import type { RoundSummary } from '../../core/channels/table'
 import type { LineRequest, MenuItem } from '../../core/menu'
 import { TABLE_STATUS_LABEL } from '../shared/labels'
 import { LinkBanner } from '../shared/link-banner'
+import { payBill, payRound } from '../shared/payments'
 import { toast } from '../shared/toast'
 import { CartBar, CartPanel } from './cart'
 import { DishSheet } from './dish-sheet'
 import { MenuList } from './menu-list'
 import { isSimple } from './menu-view'
+import { PayResult, PaySheet, type PayTarget, usePayReturn, useProviders } from './pay'
+import { RefundSheet } from './refund'
 import { Rounds } from './rounds'
 import type { JoinResult } from './session'
 import { useTable } from './use-table'
 
 export function TablePage({ session, onExpired }: { session: JoinResult; onExpired: () => void }) {
   const t = useTable(session, onExpired)
-  const [tab, setTab] = useState<'menu' | 'rounds'>('menu')
+  const providers = useProviders()
+  const payReturn = usePayReturn(session.token)
+  // Back from the cashier: straight to what was paid.
+  const [tab, setTab] = useState<'menu' | 'rounds'>(payReturn.returned ? 'rounds' : 'menu')
+  const [paying, setPaying] = useState<PayTarget | null>(null)
+  const [refunding, setRefunding] = useState<RoundSummary | null>(null)
   const [picked, setPicked] = useState<MenuItem | null>(null)
   const [cartOpen, setCartOpen] = useState(false)
   const [sending, setSending] = useState(false)
@@ -50,6 +59,17 @@ export function TablePage({ session, onExpired }: { session: JoinResult; onExpir
     setTab('rounds')
     toast(round.roundNo === 1 ? '下单成功，厨房已收到' : `加菜成功 · 第${round.roundNo}轮`)
   }
+
+  const payActions = {
+    canPay: providers.length > 0,
+    onPayRound: (round: RoundSummary) => setPaying({ kind: 'round', round }),
+    onPayBill: (amountFen: number) => setPaying({ kind: 'bill', amountFen }),
+    onRefund: setRefunding,
+  }
+  const startPay = (target: PayTarget, provider: 'wechat' | 'alipay') =>
+    target.kind === 'round'
+      ? payRound(session.token, target.round.orderId, provider)
+      : payBill(session.token, provider)
 
   const status = t.table?.status
   return (
@@ -96,6 +116,7 @@ export function TablePage({ session, onExpired }: { session: JoinResult; onExpir
         </div>
       </header>
       {status === 'to_clean' && <div class="notice">本桌已结账，感谢光临！</div>}
+      {payReturn.state && <PayResult state={payReturn.state} rounds={rounds} onClose={payReturn.dismiss} />}
       <main class="content">
         {tab === 'menu' &&
           (t.menu ? (
@@ -116,7 +137,7 @@ export function TablePage({ session, onExpired }: { session: JoinResult; onExpir
           ))}
         {tab === 'rounds' && (
           <div class="rounds-scroll">
-            <Rounds rounds={rounds} payMode={t.table?.payMode ?? session.payMode} />
+            <Rounds rounds={rounds} payMode={t.table?.payMode ?? session.payMode} pay={payActions} />
           </div>
         )}
       </main>
@@ -138,6 +159,22 @@ export function TablePage({ session, onExpired }: { session: JoinResult; onExpir
         onSend={send}
       />
       {picked && <DishSheet item={picked} onAdd={add} onClose={() => setPicked(null)} />}
+      {paying && (
+        <PaySheet
+          target={paying}
+          providers={providers}
+          start={startPay}
+          onPaid={(checkoutId) => {
+            setPaying(null)
+            setTab('rounds')
+            void payReturn.confirm(checkoutId)
+          }}
+          onClose={() => setPaying(null)}
+        />
+      )}
+      {refunding && (
+        <RefundSheet round={refunding} token={session.token} onClose={() => setRefunding(null)} />
+      )}
     </div>
   )
 }

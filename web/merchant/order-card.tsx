@@ -9,6 +9,7 @@ import { nextEvents, type OrderEvent } from '../../core/order-machine'
 import type { StaffRole } from '../../core/store'
 import { EVENT_LABEL, MODE_LABEL, ORDER_STATE_LABEL, stateTone } from '../shared/labels'
 import { clock, since } from '../shared/time'
+import { REFUND_DONE_STATES, useMoney } from './money'
 import { PrintJobs } from './print-jobs'
 import type { JobSummary } from './use-store'
 
@@ -17,7 +18,20 @@ const DANGER: readonly OrderEvent[] = ['reject', 'cancel', 'refuse_refund']
 const ASK_REASON: Partial<Record<OrderEvent, string[]>> = {
   reject: ['菜品已售罄', '厨房太忙', '即将打烊', '无法联系顾客'],
   cancel: ['顾客要求取消', '重复下单', '点错了'],
+  refuse_refund: ['菜品已制作', '已上菜', '已与顾客协商'],
 }
+/**
+ * States whose last reason explains them (why rejected, cancelled, refunded). Other events write a reason
+ * too (a payment records its provider and transaction), which would read as a complaint on the card.
+ */
+const REASON_STATES: readonly Order['state'][] = [
+  'REJECTED',
+  'CANCELLED',
+  'CLOSED',
+  'REFUND_REQUESTED',
+  'REFUNDING',
+  'REFUNDED',
+]
 /** 退菜: quick reasons for taking one dish back. */
 const VOID_REASONS = ['沽清', '客人不要了', '上错菜', '等太久']
 /** A dish can be taken back while the order is unpaid and not yet served (the API answers 409 otherwise). */
@@ -53,6 +67,7 @@ export function OrderCard(props: {
   const [asking, setAsking] = useState<OrderEvent | null>(null)
   const [voiding, setVoiding] = useState<number | null>(null)
   const [reason, setReason] = useState('')
+  const money = useMoney()
 
   const events = nextEvents(o.state, o.mode, props.role).filter((e) => EVENT_LABEL[e] && allowedHere(e, o))
 
@@ -118,7 +133,7 @@ export function OrderCard(props: {
           data-testid="paid-label"
           data-paid={String(o.paid)}
         >
-          {o.paid ? '已付' : o.payMode === 'pay_after' ? '未付·餐后付' : '未付'}
+          {o.paid ? '已支付' : o.payMode === 'pay_after' ? '未支付·餐后付' : '未支付'}
         </span>
         <span class="muted small" title={clock(o.createdAt)}>
           {clock(o.createdAt)} · {since(o.createdAt, props.now)}
@@ -193,7 +208,9 @@ export function OrderCard(props: {
         })}
       </ul>
       {o.note && <div class="order-note">整单备注：{o.note}</div>}
-      {o.reason && <div class="order-reason muted small">原因：{o.reason}</div>}
+      {o.reason && REASON_STATES.includes(o.state) && (
+        <div class="order-reason muted small">原因：{o.reason}</div>
+      )}
       <footer class="order-foot">
         <span class="price" data-testid="total">
           {formatFen(o.totalFen)}
@@ -214,6 +231,19 @@ export function OrderCard(props: {
               {EVENT_LABEL[e]}
             </button>
           ))}
+          {money?.canRefund && o.paid && (
+            <button
+              type="button"
+              class={`btn ${REFUND_DONE_STATES.includes(o.state) ? '' : 'btn-danger'}`}
+              data-testid="refund-open"
+              onClick={(ev) => {
+                ev.stopPropagation()
+                money.openRefund(o.id)
+              }}
+            >
+              {REFUND_DONE_STATES.includes(o.state) ? '款项' : '退款'}
+            </button>
+          )}
         </span>
       </footer>
       {props.printers.length > 0 && (
@@ -224,7 +254,13 @@ export function OrderCard(props: {
           choices={ASK_REASON[asking]!}
           reason={reason}
           setReason={setReason}
-          placeholder={asking === 'reject' ? '拒单原因（必填）' : '取消原因（选填）'}
+          placeholder={
+            asking === 'reject'
+              ? '拒单原因（必填）'
+              : asking === 'refuse_refund'
+                ? '拒绝退款原因（选填）'
+                : '取消原因（选填）'
+          }
           busy={busy}
           required={asking === 'reject'}
           confirmLabel={`确认${EVENT_LABEL[asking]}`}

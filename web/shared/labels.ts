@@ -2,6 +2,13 @@
 import type { PrinterState } from '../../core/channels/store'
 import type { Station } from '../../core/menu'
 import type { OrderEvent, OrderMode, OrderState } from '../../core/order-machine'
+import type {
+  CheckoutState,
+  MoneyAlert,
+  PaymentOutcome,
+  ProviderName,
+  RefundState,
+} from '../../core/payment-types'
 import type { TableStatus } from '../../core/store'
 
 export const ORDER_STATE_LABEL: Record<OrderState, string> = {
@@ -94,4 +101,40 @@ export const PRINTER_STATUS_LABEL: Record<PrinterState['status'], string> = {
   cover_open: '开盖',
   error: '故障',
   unknown: '未知',
+}
+
+export const PROVIDER_LABEL: Record<ProviderName, string> = { wechat: '微信支付', alipay: '支付宝' }
+
+/** The refund side of an order's state, as the diner reads it. */
+export const REFUND_PROGRESS_LABEL: Partial<Record<OrderState, string>> = {
+  REFUND_REQUESTED: '待商家处理',
+  REFUNDING: '退款中',
+  REFUNDED: '已退款',
+}
+
+export const REFUND_STATE_LABEL: Record<RefundState, string> = {
+  PENDING: '待退款',
+  PROCESSING: '退款中',
+  SUCCESS: '已退款',
+  FAILED: '退款失败',
+}
+
+export const CHECKOUT_STATE_LABEL: Record<CheckoutState, string> = {
+  OPEN: '待支付',
+  PAID: '已支付',
+  CLOSED: '已关闭',
+  SUPERSEDED: '已作废',
+}
+
+export const PAYMENT_OUTCOME_LABEL: Record<PaymentOutcome, string> = {
+  SETTLED: '已入账',
+  LATE: '超时到账·自动退回',
+  SECOND: '重复支付·自动退回',
+  MISMATCH: '金额不符',
+}
+
+export const MONEY_ALERT_LABEL: Record<MoneyAlert['kind'], string> = {
+  amount_mismatch: '支付金额不符',
+  refund_failed: '退款失败',
+  auto_refund: '自动退款',
 }

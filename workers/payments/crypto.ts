@@ -31,7 +31,8 @@ export const hex = (bytes: Uint8Array): string =>
 
 /** The DER inside a PEM block; bare Base64 (how Alipay's console hands out keys) is accepted too. */
 export function pemToDer(pem: string): Bytes {
-  const body = pem.replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, '')
+  // Keys passed as one-line environment variables often carry literal "\n" for their line breaks.
+  const body = pem.replaceAll('\\n', '\n').replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, '')
   return b64decode(body)
 }
 
