@@ -601,6 +601,88 @@ describe('pay after the meal', () => {
   }, 45_000)
 })
 
+describe('bad input', () => {
+  it('is refused with a clear 4xx and changes nothing', async () => {
+    const token = await dinerAt()
+    const o = await round(token)
+    const pay = (body: unknown, orderId = o.orderId, t = token) =>
+      call('POST', `/api/v1/table/orders/${orderId}/pay`, { token: t, body })
+    const cases: [string, Promise<{ status: number; json: any }>, number, string][] = [
+      ['unknown provider', pay({ provider: 'paypal', channel: 'h5' }), 400, 'VALIDATION_FAILED'],
+      [
+        'channel of the other provider',
+        pay({ provider: 'wechat', channel: 'wap' }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      ['jsapi without a payer login', pay({ provider: 'wechat', channel: 'jsapi' }), 401, 'UNAUTHENTICATED'],
+      [
+        'a return URL on another site',
+        pay({ provider: 'wechat', channel: 'h5', returnUrl: 'https://evil.example/' }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'an order of another table',
+        pay({ provider: 'wechat', channel: 'h5' }, o.orderId, await dinerAt()),
+        404,
+        'ORDER_NOT_FOUND',
+      ],
+      [
+        'a malformed checkout id',
+        call('POST', '/api/v1/table/checkouts/not-an-id/confirm', { token }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a refund of an unpaid order',
+        call('POST', `/api/v1/table/orders/${o.orderId}/refund`, { token, body: { reason: '不要了' } }),
+        409,
+        'INVALID_TRANSITION',
+      ],
+      [
+        'a refund without a reason',
+        call('POST', `/api/v1/table/orders/${o.orderId}/refund`, { token, body: {} }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a bad login code',
+        call('POST', '/api/v1/payments/wechat/login', { body: { code: '' } }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a line refund by a diner token',
+        call('POST', `/api/v1/stores/${STORE}/orders/${o.orderId}/refunds`, {
+          token,
+          body: { lines: [{ lineNo: 1, qty: 1 }], reason: 'x' },
+        }),
+        403,
+        'FORBIDDEN',
+      ],
+    ]
+    for (const [what, reply, status, code] of cases) {
+      const r = await reply
+      expect(r.status, what).toBe(status)
+      expect(r.json.error.code, what).toBe(code)
+    }
+    // A callback that is not JSON at all: the provider's failure reply, not a 500.
+    const junk = await fetch(`${server.base}/api/v1/payments/wechat/notify`, { method: 'POST', body: 'junk' })
+    expect(junk.status).toBeGreaterThanOrEqual(400)
+    expect(junk.status).toBeLessThan(500)
+    const ali = await fetch(`${server.base}/api/v1/payments/alipay/notify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'trade_status=TRADE_SUCCESS&out_trade_no=x&sign=AAAA',
+    })
+    expect(ali.status).toBe(401)
+    expect(await ali.text()).toBe('fail')
+    expect((await money(o.orderId)).payments).toHaveLength(0)
+    expect((await order(o.orderId)).state).toBe('PENDING_PAYMENT')
+  })
+})
+
 describe('the whole run', () => {
   it('every checkout of every test ended settled once or closed, and the ledger balances', async () => {
     await expectBalanced(STORE)

@@ -10,7 +10,7 @@ import { storeOfRefundId } from '../../core/payments'
 import { StoreIdSchema } from '../../core/store'
 import { type AppEnv, diner, requireDiner } from '../auth/middleware'
 import { PAYER_TTL_MS, signPayerToken, verifyPayerToken } from '../auth/tokens'
-import { readJson, send } from '../http'
+import { parse, readJson, send } from '../http'
 import { describe } from '../openapi'
 import { configuredProviders, paymentProvider } from '../payments/index'
 import {
@@ -142,7 +142,7 @@ paymentRoutes.use('/api/v1/table/orders/*', requireDiner)
 paymentRoutes.use('/api/v1/table/checkout', requireDiner)
 paymentRoutes.use('/api/v1/table/checkouts/*', requireDiner)
 
-const PayBody = z.object({
+export const PayBody = z.object({
   provider: z.enum(PROVIDERS),
   channel: z.enum(['jsapi', 'h5', 'mini', 'wap']),
   /** From /payments/:provider/login: required for jsapi (WeChat) and mini (Alipay). */
@@ -150,10 +150,24 @@ const PayBody = z.object({
   /** Where the cashier sends the diner back (same origin only). */
   returnUrl: z.string().url().max(1000).optional(),
 })
-type PayBody = z.infer<typeof PayBody>
+export type PayBody = z.infer<typeof PayBody>
 
 async function pay(c: Context<AppEnv>, body: PayBody, target: { orderId?: string }) {
   const d = diner(c)
+  return openCashier(c, body, d.store, { ...target, tableKey: d.table, sessionId: d.ses })
+}
+
+/**
+ * The shared pay flow: open (or reuse) the store's checkout for `scope` (the store checks it is the
+ * caller's: a diner's table + seating, or a customer's own order), then ask the provider for the prepay
+ * and answer 201 with what the client needs to open the cashier.
+ */
+export async function openCashier(
+  c: Context<AppEnv>,
+  body: PayBody,
+  storeId: string,
+  scope: { orderId?: string; tableKey?: string; sessionId?: string; customerId?: string },
+) {
   const provider = providerOr404(c, body.provider)
   if (!(PAY_CHANNELS[body.provider] as readonly string[]).includes(body.channel))
     throw new DomainError('VALIDATION_FAILED', `${body.provider} has no channel ${body.channel}`)
@@ -170,12 +184,7 @@ async function pay(c: Context<AppEnv>, body: PayBody, target: { orderId?: string
   if (!allowed.includes(new URL(returnUrl).origin))
     throw new DomainError('VALIDATION_FAILED', 'returnUrl must be on this site')
   const started = unwrap(
-    await storeStub(c.env, d.store).startCheckout({
-      ...target,
-      tableKey: d.table,
-      sessionId: d.ses,
-      provider: body.provider as ProviderName,
-    }),
+    await storeStub(c.env, storeId).startCheckout({ ...scope, provider: body.provider as ProviderName }),
   )
   const { checkout, description } = started
   let params: Awaited<ReturnType<PaymentProvider['create']>>
@@ -186,7 +195,7 @@ async function pay(c: Context<AppEnv>, body: PayBody, target: { orderId?: string
       description,
       // Providers refuse deadlines under a minute away (WeChat raises them to one minute).
       expiresAt: Math.max(checkout.expiresAt, Date.now() + 60_000),
-      attach: d.store,
+      attach: storeId,
       channel: body.channel as PayChannel,
       ...(payerId ? { payerId } : {}),
       ...(c.req.header('cf-connecting-ip') ? { clientIp: c.req.header('cf-connecting-ip') } : {}),
@@ -250,12 +259,11 @@ describe({
 })
 paymentRoutes.post('/api/v1/table/checkouts/:checkoutId/confirm', async (c) => {
   const d = diner(c)
-  const id = z
-    .string()
-    .regex(/^(ord|chk)_[0-9A-Z]{26}$/, 'not a checkout id')
-    .parse(c.req.param('checkoutId'))
+  const id = parse(CheckoutId, c.req.param('checkoutId'))
   return send(c, await storeStub(c.env, d.store).confirmCheckout(id, { tableKey: d.table, sessionId: d.ses }))
 })
+
+export const CheckoutId = z.string().regex(/^(ord|chk)_[0-9A-Z]{26}$/, 'not a checkout id')
 
 const RefundBody = z.object({ reason: z.string().trim().min(1).max(80) })
 describe({
