@@ -8,6 +8,10 @@
 
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib'
 import iconv from 'iconv-lite'
+import {
+  WECHAT_TRADE_BILL_COLUMNS,
+  WECHAT_TRADE_BILL_SUMMARY_COLUMNS,
+} from '../../workers/payments/wechat-bill'
 import { cnDateCompact, cnDateTime, cnDateTimeZh, type SandboxRefund, type SandboxTrade, yuan } from './state'
 
 /** The fee rate both bills show; 0.6% is the common rate for food merchants. */
@@ -15,35 +19,8 @@ export const FEE_RATE = 0.006
 
 // ---------- WeChat ----------
 
-export const WECHAT_ALL_COLUMNS = [
-  '交易时间',
-  '公众账号ID',
-  '商户号',
-  '特约商户号',
-  '设备号',
-  '微信订单号',
-  '商户订单号',
-  '用户标识',
-  '交易类型',
-  '交易状态',
-  '付款银行',
-  '货币种类',
-  '应结订单金额',
-  '代金券金额',
-  '微信退款单号',
-  '商户退款单号',
-  '退款金额',
-  '充值券退款金额',
-  '退款类型',
-  '退款状态',
-  '商品名称',
-  '商户数据包',
-  '手续费',
-  '费率',
-  '订单金额',
-  '申请退款金额',
-  '费率备注',
-] as const
+/** The columns are protocol data: one list, shared with the client's parser. */
+export const WECHAT_ALL_COLUMNS = WECHAT_TRADE_BILL_COLUMNS
 const WECHAT_SUCCESS_COLUMNS = WECHAT_ALL_COLUMNS.filter(
   (c) =>
     ![
@@ -62,15 +39,7 @@ const WECHAT_REFUND_COLUMNS = [
   '退款成功时间',
   ...WECHAT_ALL_COLUMNS.slice(14),
 ]
-export const WECHAT_SUMMARY_COLUMNS = [
-  '总交易单数',
-  '应结订单总金额',
-  '退款总金额',
-  '充值券退款总金额',
-  '手续费总金额',
-  '订单总金额',
-  '申请退款总金额',
-] as const
+export const WECHAT_SUMMARY_COLUMNS = WECHAT_TRADE_BILL_SUMMARY_COLUMNS
 
 export type WechatBillType = 'ALL' | 'SUCCESS' | 'REFUND'
 
