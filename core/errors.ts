@@ -29,6 +29,15 @@ export const ERROR_STATUS = {
   PAYMENT_REFUSED: 422,
   PAYMENT_UNAVAILABLE: 503,
   CONFLICT: 409,
+  RIDER_NOT_FOUND: 404,
+  TASK_NOT_FOUND: 404,
+  /** The offer was answered, withdrawn or expired, or another rider grabbed it first. */
+  OFFER_GONE: 409,
+  RIDER_OFF_DUTY: 409,
+  /** A rider's pickup or delivery away from the store or the customer, without an override reason. */
+  OUTSIDE_GEOFENCE: 422,
+  /** A rider's answer could not be confirmed with dispatch right now; the rider's object keeps trying. */
+  DISPATCH_UNAVAILABLE: 503,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,

@@ -355,3 +355,91 @@ describe('transition properties', () => {
     )
   })
 })
+
+describe('unassign_rider: back to the kitchen', () => {
+  it('returns to the kitchen state the store names, from assigned or at the store', () => {
+    for (const state of ['RIDER_ASSIGNED', 'RIDER_AT_STORE'] as const)
+      for (const kitchenState of ['ACCEPTED', 'QUEUED', 'COOKING', 'READY'] as const)
+        expect(
+          transition({ state, event: 'unassign_rider', mode: 'delivery', actor: 'system', kitchenState }),
+        ).toBe(kitchenState)
+  })
+
+  it('defaults to COOKING, from where the kitchen can still mark it ready', () => {
+    const s = transition({
+      state: 'RIDER_ASSIGNED',
+      event: 'unassign_rider',
+      mode: 'delivery',
+      actor: 'rider',
+    })
+    expect(s).toBe('COOKING')
+    expect(transition({ state: s, event: 'ready', mode: 'delivery', actor: 'kitchen' })).toBe('READY')
+  })
+
+  it('refuses non-kitchen targets, food already on the road, other modes and diners', () => {
+    for (const kitchenState of ['PLACED', 'DELIVERING', 'PENDING_PAYMENT', 'REFUNDED'] as const)
+      expect(
+        codeOf(() =>
+          transition({
+            state: 'RIDER_ASSIGNED',
+            event: 'unassign_rider',
+            mode: 'delivery',
+            actor: 'system',
+            kitchenState,
+          }),
+        ),
+      ).toBe('INVALID_TRANSITION')
+    for (const state of ['DELIVERING', 'DELIVERED', 'READY'] as const)
+      expect(
+        codeOf(() => transition({ state, event: 'unassign_rider', mode: 'delivery', actor: 'system' })),
+      ).toBe('INVALID_TRANSITION')
+    expect(
+      codeOf(() => transition({ state: 'READY', event: 'unassign_rider', mode: 'pickup', actor: 'system' })),
+    ).toBe('INVALID_TRANSITION')
+    expect(
+      codeOf(() =>
+        transition({ state: 'RIDER_ASSIGNED', event: 'unassign_rider', mode: 'delivery', actor: 'diner' }),
+      ),
+    ).toBe('FORBIDDEN')
+  })
+
+  it('property: assign then unassign always lands in a kitchen state that can be assigned again', () => {
+    const kitchen = ['ACCEPTED', 'QUEUED', 'COOKING', 'READY'] as const
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...kitchen),
+        fc.boolean(),
+        fc.option(fc.constantFrom(...kitchen), { nil: undefined }),
+        (from, arrived, kitchenState) => {
+          let s = transition({ state: from, event: 'assign_rider', mode: 'delivery', actor: 'system' })
+          if (arrived) s = transition({ state: s, event: 'rider_arrive', mode: 'delivery', actor: 'rider' })
+          const back = transition({
+            state: s,
+            event: 'unassign_rider',
+            mode: 'delivery',
+            actor: 'system',
+            ...(kitchenState ? { kitchenState } : {}),
+          })
+          expect(kitchen).toContain(back)
+          expect(back).toBe(kitchenState ?? 'COOKING')
+          expect(transition({ state: back, event: 'assign_rider', mode: 'delivery', actor: 'system' })).toBe(
+            'RIDER_ASSIGNED',
+          )
+        },
+      ),
+    )
+  })
+})
+
+describe('ready with a rider already assigned', () => {
+  it('keeps the order with its rider (the kitchen still reports ready)', () => {
+    for (const state of ['RIDER_ASSIGNED', 'RIDER_AT_STORE'] as const)
+      expect(transition({ state, event: 'ready', mode: 'delivery', actor: 'kitchen' })).toBe(state)
+    expect(
+      codeOf(() => transition({ state: 'DELIVERING', event: 'ready', mode: 'delivery', actor: 'kitchen' })),
+    ).toBe('INVALID_TRANSITION')
+    expect(
+      codeOf(() => transition({ state: 'RIDER_ASSIGNED', event: 'ready', mode: 'delivery', actor: 'diner' })),
+    ).toBe('FORBIDDEN')
+  })
+})

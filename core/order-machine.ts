@@ -39,6 +39,7 @@ export const ORDER_EVENTS = [
   'serve',
   'pick_up',
   'assign_rider',
+  'unassign_rider', // the rider went off duty or declined: back to the kitchen, the job back to dispatch
   'rider_arrive',
   'depart',
   'deliver',
@@ -96,12 +97,25 @@ const RULES: Record<OrderEvent, readonly Rule[]> = {
   reject: [{ from: ['PLACED'], to: 'REJECTED', modes: ALL, actors: [...STAFF, 'system'] }],
   queue: [{ from: ['ACCEPTED'], to: 'QUEUED', modes: ALL, actors: KITCHEN }],
   start_cooking: [{ from: ['ACCEPTED', 'QUEUED'], to: 'COOKING', modes: ALL, actors: KITCHEN }],
-  ready: [{ from: ['ACCEPTED', 'QUEUED', 'COOKING'], to: 'READY', modes: ALL, actors: KITCHEN }],
+  ready: [
+    { from: ['ACCEPTED', 'QUEUED', 'COOKING'], to: 'READY', modes: ALL, actors: KITCHEN },
+    // A rider is often assigned while the food cooks: the kitchen still says when it is ready (the rider and
+    // dispatch hear it), and the order stays with its rider.
+    { from: ['RIDER_ASSIGNED'], to: 'RIDER_ASSIGNED', modes: ['delivery'], actors: KITCHEN },
+    { from: ['RIDER_AT_STORE'], to: 'RIDER_AT_STORE', modes: ['delivery'], actors: KITCHEN },
+  ],
   serve: [{ from: ['READY'], to: 'SERVED', modes: ['dine_in'], actors: [...STAFF, 'kitchen'] }],
   pick_up: [{ from: ['READY'], to: 'PICKED_UP', modes: ['pickup'], actors: [...STAFF, 'diner'] }],
   assign_rider: [
     { from: [...KITCHEN_STATES], to: 'RIDER_ASSIGNED', modes: ['delivery'], actors: ['system', ...STAFF] },
   ],
+  // One rule per kitchen state it may return to; `kitchenState` in the input picks the one (see transition).
+  unassign_rider: KITCHEN_STATES.map((to) => ({
+    from: ['RIDER_ASSIGNED', 'RIDER_AT_STORE'] as const,
+    to,
+    modes: ['delivery'] as const,
+    actors: ['system', 'rider', ...STAFF],
+  })),
   rider_arrive: [
     { from: ['RIDER_ASSIGNED'], to: 'RIDER_AT_STORE', modes: ['delivery'], actors: ['rider', 'system'] },
   ],
@@ -164,6 +178,11 @@ export interface TransitionInput {
   actor: Actor
   /** For refuse_refund: the state the order was in when the refund was requested. */
   resumeState?: OrderState
+  /**
+   * For unassign_rider: the kitchen state the order goes back to (where the kitchen is with it now).
+   * Default COOKING: from there the kitchen can always still mark it ready.
+   */
+  kitchenState?: OrderState
 }
 
 /** The next state, or a DomainError INVALID_TRANSITION (wrong state, wrong mode) / FORBIDDEN (wrong actor). */
@@ -177,7 +196,18 @@ export function transition(input: TransitionInput): OrderState {
       event,
       mode,
     })
-  const rule = legal.find((r) => r.actors.includes(actor))
+  if (event === 'unassign_rider') {
+    const back = input.kitchenState ?? 'COOKING'
+    if (!legal.some((r) => r.to === back))
+      throw new DomainError('INVALID_TRANSITION', `cannot return to ${back} when a rider is unassigned`, {
+        state,
+        kitchenState: back,
+      })
+  }
+  const rule = legal.find(
+    (r) =>
+      r.actors.includes(actor) && (event !== 'unassign_rider' || r.to === (input.kitchenState ?? 'COOKING')),
+  )
   if (!rule)
     throw new DomainError('FORBIDDEN', `${actor} may not ${event} this order`, { state, event, actor })
   if (event === 'refuse_refund') {

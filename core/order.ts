@@ -1,5 +1,6 @@
 // What an order is, as the store keeps it and as every client sees it.
 
+import type { QuoteStep } from './geo/delivery-area'
 import type { Fen } from './money'
 import type { Actor, OrderEvent, OrderMode, OrderState } from './order-machine'
 import type { PriceBreakdown, PricedLine } from './pricing'
@@ -34,6 +35,54 @@ export interface Order {
   version: number
   /** Kitchen display progress per line number: started and bumped (done) times. */
   kds?: Record<number, { startedAt?: number; doneAt?: number }>
+  // ---- delivery and pickup ----
+  /** The delivery or pickup customer (customer token `sub`); scopes payment, refund and tracking. */
+  customerId?: string
+  /** Promised time: at the door (delivery) or ready at the pass (pickup). Updated by rider estimates. */
+  etaAt?: number
+  delivery?: OrderDelivery
+}
+
+/** A delivery address as people other than the customer see it: name, phone and door masked. */
+export interface MaskedAddress {
+  /** "张*". */
+  name: string
+  /** "138****5678". */
+  phone: string
+  /** Cut after the road: "成都市锦江区春熙路…". */
+  text: string
+}
+
+export interface OrderRider {
+  id: string
+  name: string
+  /** Masked, e.g. 138****5678. */
+  phone: string
+  assignedAt: number
+  etaPickupAt?: number
+  etaDropoffAt?: number
+}
+
+/** The delivery part of an order. The exact address and point exist only sealed (AES-GCM, PII_KEY). */
+export interface OrderDelivery {
+  /** Sealed {name, phone, text, point} (workers/auth/pii.ts); opened only to hand the job to dispatch. */
+  sealedAddress: string
+  address: MaskedAddress
+  /** What a rider sees before pickup: district and road, never the door. */
+  hint: string
+  /** Straight line from the store, metres (what the fee bracket priced). */
+  distanceM: number
+  /** Delivery fee charged, after free delivery and fee discounts. */
+  feeFen: Fen
+  /** How the fee came about (base bracket, free over a total, discounts). */
+  quote: QuoteStep[]
+  /** The kitchen state the rider was assigned from: an unassigned rider sends the order back there. */
+  assignedFrom?: OrderState
+  rider?: OrderRider
+  /** Last position of the rider heading for or carrying this order (GCJ-02), for the board and the map. */
+  riderPos?: { lat: number; lng: number; at: number }
+  pickedUpAt?: number
+  deliveredAt?: number
 }
 
 export interface OrderEventRecord {
@@ -74,6 +123,22 @@ export function publicOrder(o: Order) {
     reason: o.reason,
     createdAt: o.createdAt,
     updatedAt: o.updatedAt,
+    // Delivery and pickup: masked address, fee and the rider's masked contact; never the sealed address.
+    ...(o.etaAt ? { etaAt: o.etaAt } : {}),
+    ...(o.delivery
+      ? {
+          delivery: {
+            address: o.delivery.address,
+            distanceM: o.delivery.distanceM,
+            feeFen: o.delivery.feeFen,
+            ...(o.delivery.rider
+              ? { rider: { name: o.delivery.rider.name, phone: o.delivery.rider.phone } }
+              : {}),
+            ...(o.delivery.pickedUpAt ? { pickedUpAt: o.delivery.pickedUpAt } : {}),
+            ...(o.delivery.deliveredAt ? { deliveredAt: o.delivery.deliveredAt } : {}),
+          },
+        }
+      : {}),
   }
 }
 export type PublicOrder = ReturnType<typeof publicOrder>

@@ -647,3 +647,95 @@ it('the generators reach every kind of step, so the properties above mean someth
     ].sort(),
   )
 })
+
+describe('priceOrder: delivery quote inputs', () => {
+  const lines = [line({ unitPriceFen: 2000, qty: 2, packagingFeeFen: 100 })]
+
+  it('adds the per-order packing fee to 打包费 and labels the delivery step', () => {
+    const b = price({
+      lines,
+      mode: 'delivery',
+      deliveryFeeFen: 400,
+      deliveryLabel: '配送费（3 km内）',
+      packingFeeFen: 150,
+    })
+    expect(amounts(b)).toEqual([
+      ['items', 4000],
+      ['packaging', 350],
+      ['delivery', 400],
+    ])
+    expect(b.steps.at(-1)?.label).toBe('配送费（3 km内）')
+    expect(b.feesFen).toBe(750)
+  })
+
+  it('charges neither the packing fee nor delivery for pickup or dine-in', () => {
+    for (const mode of ['pickup', 'dine_in'] as const) {
+      const b = price({ lines, mode, deliveryFeeFen: 400, packingFeeFen: 150 })
+      expect(b.steps.some((s) => s.kind === 'delivery')).toBe(false)
+      expect(b.feesFen).toBe(mode === 'pickup' ? 200 : 0)
+    }
+  })
+
+  it('refuses a negative or fractional packing fee', () => {
+    const input = { lines, mode: 'delivery' as const, member: false, promotions: promos() }
+    expect(() => priceOrder({ ...input, packingFeeFen: -1 })).toThrow(DomainError)
+    expect(() => priceOrder({ ...input, packingFeeFen: 1.5 })).toThrow(RangeError)
+  })
+
+  it('free delivery (fee 0) adds no delivery step', () => {
+    const b = price({ lines, mode: 'delivery', deliveryFeeFen: 0 })
+    expect(b.steps.map((s) => s.kind)).toEqual(['items', 'packaging'])
+  })
+})
+
+describe('priceOrder properties with delivery quotes', () => {
+  const deliveryArb: fc.Arbitrary<PricingInput> = fc
+    .tuple(
+      inputArb,
+      fc.integer({ min: 0, max: 3_000 }),
+      fc.integer({ min: 0, max: 500 }),
+      fc.option(fc.string({ maxLength: 60 }), { nil: undefined }),
+    )
+    .map(([input, deliveryFeeFen, packingFeeFen, deliveryLabel]) => ({
+      ...input,
+      deliveryFeeFen,
+      packingFeeFen,
+      ...(deliveryLabel === undefined ? {} : { deliveryLabel }),
+    }))
+
+  it('total = lines + fees - discounts, never negative', () => {
+    fc.assert(
+      fc.property(deliveryArb, (input) => {
+        const b = priceOrder(input)
+        expect(b.totalFen).toBeGreaterThanOrEqual(0)
+        expect(b.totalFen).toBe(b.itemsFen + b.feesFen - b.discountFen)
+        expect(sumFen(b.steps.map((s) => s.amountFen))).toBe(b.totalFen)
+        for (const s of b.steps) expect(s.label.length).toBeGreaterThan(0)
+      }),
+    )
+  })
+
+  it('fees are exactly packaging (+ packing + delivery for delivery), untouched by promotions', () => {
+    fc.assert(
+      fc.property(deliveryArb, (input) => {
+        const b = priceOrder(input)
+        const packaging = sumFen(input.lines.map((l) => l.packagingFeeFen * l.qty))
+        const extra = (input.packingFeeFen ?? 0) + (input.deliveryFeeFen ?? 0)
+        const expected = { dine_in: 0, pickup: packaging, delivery: packaging + extra }
+        expect(b.feesFen).toBe(expected[input.mode])
+        const plain = priceOrder({ ...input, promotions: promos(), couponCodes: [], member: false })
+        expect(plain.feesFen).toBe(b.feesFen)
+      }),
+    )
+  })
+
+  it('a dearer delivery never lowers the total, and raises it by exactly the difference', () => {
+    fc.assert(
+      fc.property(deliveryArb, fc.integer({ min: 0, max: 1_000 }), (input, more) => {
+        const a = priceOrder(input)
+        const b = priceOrder({ ...input, deliveryFeeFen: (input.deliveryFeeFen ?? 0) + more })
+        expect(b.totalFen - a.totalFen).toBe(input.mode === 'delivery' ? more : 0)
+      }),
+    )
+  })
+})

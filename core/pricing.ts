@@ -68,7 +68,12 @@ export interface PricingInput {
   member: boolean
   promotions: Promotions
   couponCodes?: string[]
+  /** Delivery fee after free delivery and fee discounts (core/geo quoteDelivery); delivery mode only. */
   deliveryFeeFen?: Fen
+  /** Label of the delivery step, e.g. "配送费（3 km内）"; default "配送费". */
+  deliveryLabel?: string
+  /** Per-order packing fee (DeliverySettings.packingFeeFen), added to 打包费; delivery mode only. */
+  packingFeeFen?: Fen
 }
 
 export interface PricedLine extends ResolvedLine {
@@ -140,10 +145,14 @@ export function priceOrder(input: PricingInput): PriceBreakdown {
   }
   if (coupon.step) steps.push(coupon.step)
 
-  const packagingFen = PACKAGED_MODES.includes(mode) ? sumFen(lines.map((l) => l.packagingFeeFen * l.qty)) : 0
+  const perOrderPacking = mode === 'delivery' ? checkFee(input.packingFeeFen ?? 0, 'packingFeeFen') : 0
+  const packagingFen = PACKAGED_MODES.includes(mode)
+    ? sumFen(lines.map((l) => l.packagingFeeFen * l.qty)) + perOrderPacking
+    : 0
   if (packagingFen > 0) steps.push({ kind: 'packaging', label: '打包费', amountFen: packagingFen })
-  const deliveryFen = mode === 'delivery' ? checkFee(input.deliveryFeeFen ?? 0) : 0
-  if (deliveryFen > 0) steps.push({ kind: 'delivery', label: '配送费', amountFen: deliveryFen })
+  const deliveryFen = mode === 'delivery' ? checkFee(input.deliveryFeeFen ?? 0, 'deliveryFeeFen') : 0
+  const deliveryLabel = input.deliveryLabel?.slice(0, 40) || '配送费'
+  if (deliveryFen > 0) steps.push({ kind: 'delivery', label: deliveryLabel, amountFen: deliveryFen })
 
   const discountFen = sumFen(steps.filter((s) => s.amountFen < 0).map((s) => -s.amountFen))
   const feesFen = packagingFen + deliveryFen
@@ -301,8 +310,8 @@ function checkLine(l: ResolvedLine): ResolvedLine {
   return l
 }
 
-function checkFee(fee: Fen): Fen {
-  if (assertFen(fee, 'deliveryFeeFen') < 0)
-    throw new DomainError('VALIDATION_FAILED', 'delivery fee must not be negative', { deliveryFeeFen: fee })
+function checkFee(fee: Fen, what: 'deliveryFeeFen' | 'packingFeeFen'): Fen {
+  if (assertFen(fee, what) < 0)
+    throw new DomainError('VALIDATION_FAILED', `${what} must not be negative`, { [what]: fee })
   return fee
 }

@@ -3,6 +3,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { StoreServerMessage, StoreSnapshot, TableMapEntry } from '../core/channels/store'
 import { StoreClientMessage } from '../core/channels/store'
+import type { DeliveryUpdate } from '../core/delivery'
 import { DomainError, type Outcome, outcome } from '../core/errors'
 import { newId } from '../core/ids'
 import { type Category, type LineRequest, type MenuItem, resolveLine } from '../core/menu'
@@ -25,6 +26,7 @@ import { neonHistorySink } from '../workers/history/neon'
 import type { Refund as ProviderRefund, Trade } from '../workers/payments/provider'
 import { acceptSocket, enableAutoPong, parseFrame, replyClose, SequencedChannel, safeSend } from './sockets'
 import { atomic, Meta, migrate, Timers } from './sql'
+import { DELIVERY_TIMER, Delivery, type DeliveryRequest } from './store/delivery'
 import { MenuRepo, type StockNeed } from './store/menu-repo'
 import { OrdersRepo } from './store/orders-repo'
 import { PAYMENT_TIMERS, Payments, type SettleResult } from './store/payments'
@@ -62,6 +64,10 @@ export interface PlaceOrderRequest {
   member?: boolean
   actor: Actor
   actorId: string
+  /** Delivery and pickup: the customer (customer token `sub`). */
+  customerId?: string
+  /** Delivery: the sealed address and what may be shown of it (durable-objects/store/delivery.ts). */
+  delivery?: DeliveryRequest
 }
 
 export interface StaffCredential {
@@ -94,6 +100,7 @@ export class StoreDO extends DurableObject<Env> {
   private readonly channel: SequencedChannel<StoreServerMessage>
   private readonly printing: Printing
   private readonly payments: Payments
+  private readonly delivery: Delivery
   /** Money alerts raised in the current transaction, broadcast once it commits. */
   private moneyOutgoing: (MoneyAlert | null)[] = []
 
@@ -126,6 +133,19 @@ export class StoreDO extends DurableObject<Env> {
       changed: (orders) => this.ordersChanged(orders),
       sessionRoundPaid: (order) => this.printing.receipts(order),
       alert: (alert) => this.moneyOutgoing.push(alert),
+    })
+    // ---- delivery and pickup (store/delivery.ts) ----
+    this.delivery = new Delivery(ctx, {
+      storeId: () => this.storeId,
+      settings: () => this.settings,
+      env,
+      orders: this.orders,
+      timers: this.timers,
+      applyEventSync: (orderId, event, actor, actorId, reason) =>
+        this.applyEventSync(orderId, event, actor, actorId, reason),
+      changed: (order) => this.afterOrderChange(order, false),
+      staffOrder: (order) => this.channel.broadcast({ type: 'order', order, alert: false }),
+      events: (orderId) => this.orders.events(orderId),
     })
     enableAutoPong(ctx)
   }
@@ -186,6 +206,7 @@ export class StoreDO extends DurableObject<Env> {
           throw new DomainError('CONFLICT', 'object belongs to another store')
         this.meta.set('store_id', storeId)
         this.meta.set('settings', setup.settings)
+        this.delivery.storeSaved(storeId, setup.settings, Date.now())
         const menuVersion = this.menus.replace(setup.menu.categories, setup.menu.items)
         this.menus.replaceStock(setup.stock)
         const sql = this.ctx.storage.sql
@@ -216,6 +237,8 @@ export class StoreDO extends DurableObject<Env> {
     if (result.ok) {
       this.channel.broadcast({ type: 'snapshot', state: this.snapshot() })
       this.fanOutToTables((t) => t.menuChanged(result.value.menuVersion))
+      // The store index learns where the store delivers now (retried by the alarm if it cannot be reached).
+      await this.delivery.flush()
     }
     return result
   }
@@ -353,14 +376,17 @@ export class StoreDO extends DurableObject<Env> {
     if (req.lines.length > 100) throw new DomainError('VALIDATION_FAILED', 'at most 100 lines per order')
     const availability = this.menus.availability()
     const resolved = req.lines.map((l) => resolveLine(menu, l, availability))
+    const now = Date.now()
+    // ---- delivery and pickup: quote the address (refused here, before payment), fees, ETA ----
+    const modal = this.delivery.prepare(req.mode, req, resolved, now)
     const price = priceOrder({
       lines: resolved,
       mode: req.mode,
       member: req.member ?? false,
       promotions: settings.promotions,
       couponCodes: req.couponCodes ?? [],
+      ...modal.pricing,
     })
-    const now = Date.now()
     const payMode: PayMode = req.mode === 'dine_in' ? settings.payMode : 'pay_first'
     const id = newId('ord', now)
     const tableLabel = req.tableKey ? this.getTableLabel(req.tableKey) : undefined
@@ -383,6 +409,7 @@ export class StoreDO extends DurableObject<Env> {
       ...(req.sessionId ? { sessionId: req.sessionId } : {}),
       ...(req.roundNo ? { roundNo: req.roundNo } : {}),
       ...(req.dinerId ? { dinerId: req.dinerId } : {}),
+      ...modal.fields,
     }
     const needs: StockNeed[] = resolved.map((l) => ({ skuId: l.skuId, qty: l.qty, name: l.name }))
     this.menus.take(id, needs, payMode === 'pay_after', now + RESERVATION_MS, availability.remaining)
@@ -476,6 +503,7 @@ export class StoreDO extends DurableObject<Env> {
       mode: order.mode,
       actor,
       ...(order.resumeState ? { resumeState: order.resumeState } : {}),
+      ...(event === 'unassign_rider' ? { kitchenState: this.delivery.kitchenStateOf(order) } : {}),
     })
     const next: Order = { ...order, state: to, version: order.version + 1, updatedAt: Date.now() }
     const needs = order.lines.map((l) => ({ skuId: l.skuId, qty: l.qty, name: l.name }))
@@ -505,6 +533,7 @@ export class StoreDO extends DurableObject<Env> {
         break
     }
     if (reason) next.reason = reason.slice(0, 200)
+    this.delivery.onEvent(event, from, next)
     const printed = this.printing.onOrderEvent(event, from, next, reason)
     this.orders.update(next, event, from, actor, actorId, reason)
     // Tickets went to the kitchen's queue: the order is queued there (accepted -> queued -> cooking).
@@ -568,6 +597,8 @@ export class StoreDO extends DurableObject<Env> {
     orderId?: string
     tableKey?: string
     sessionId?: string
+    /** A delivery or pickup customer's scope: only their own order. */
+    customerId?: string
     provider: 'wechat' | 'alipay'
   }): Promise<Outcome<ReturnType<Payments['startCheckout']>>> {
     const r = outcome(() => this.tx(() => this.payments.startCheckout(req)))
@@ -720,6 +751,45 @@ export class StoreDO extends DurableObject<Env> {
     return this.orders.list({ tableKey, sessionId, limit: 1000 }).map(roundUpdate)
   }
 
+  // ---------- delivery and pickup (store/delivery.ts) ----------
+
+  /** What a rider's object reports about one of this store's delivery orders (core/delivery.ts). */
+  async deliveryUpdate(u: DeliveryUpdate): Promise<Outcome<{ applied: boolean; state: OrderState }>> {
+    const r = outcome(() => this.tx(() => this.delivery.update(u)))
+    if (!r.ok) return r
+    this.delivery.afterUpdate(u, r.value)
+    await this.timers.arm()
+    return { ok: true, value: { applied: r.value.applied, state: r.value.order.state } }
+  }
+
+  /** A customer's own order with its events; someone else's is as good as unknown. */
+  customerOrder(
+    orderId: string,
+    customerId: string,
+  ): Outcome<{ order: Order; events: ReturnType<OrdersRepo['events']> }> {
+    return outcome(() => {
+      const order = this.orders.get(orderId)
+      // No customer on the order (a table's) or another customer's: unknown to this one.
+      if (!customerId || order?.customerId !== customerId)
+        throw new DomainError('ORDER_NOT_FOUND', 'no such order')
+      return { order, events: this.orders.events(orderId) }
+    })
+  }
+
+  /** A customer asks for their money back: the same rules as a diner (core/order-machine refunds). */
+  async customerRefund(orderId: string, customerId: string, reason: string): Promise<Outcome<Order>> {
+    const own = this.customerOrder(orderId, customerId)
+    if (!own.ok) return own
+    const r = await this.applyEvent(orderId, 'request_refund', 'diner', customerId, reason)
+    this.flushMoney()
+    return r
+  }
+
+  /** For operators and tests: the delivery outbox and each job's status. */
+  deliveryState(): ReturnType<Delivery['state']> {
+    return this.delivery.state()
+  }
+
   // ---------- tables ----------
 
   tableStatusChanged(tableKey: string, status: TableStatus): void {
@@ -773,6 +843,7 @@ export class StoreDO extends DurableObject<Env> {
   private afterOrderChange(order: Order, isNew: boolean): void {
     this.printing.flush()
     this.channel.broadcast({ type: 'order', order, alert: isNew || (order.state === 'PLACED' && order.paid) })
+    this.delivery.afterChange(order)
     if (order.tableKey && order.sessionId && order.roundNo) {
       // A new round's table placed it and has the answer already; later changes are news to it.
       if (!isNew) {
@@ -972,7 +1043,9 @@ export class StoreDO extends DurableObject<Env> {
         const order = this.orders.require(orderId)
         if (!order.lines.some((l) => l.lineNo === lineNo))
           throw new DomainError('NOT_FOUND', `order has no line ${lineNo}`, { lineNo })
-        if (!['ACCEPTED', 'QUEUED', 'COOKING', 'READY'].includes(order.state))
+        // Delivery: a rider may be assigned (or waiting at the pass) while the kitchen still works on it.
+        const working = ['ACCEPTED', 'QUEUED', 'COOKING', 'READY', 'RIDER_ASSIGNED', 'RIDER_AT_STORE']
+        if (!working.includes(order.state))
           throw new DomainError(
             'INVALID_TRANSITION',
             `the kitchen is not working on an order that is ${order.state}`,
@@ -1024,6 +1097,10 @@ export class StoreDO extends DurableObject<Env> {
       this.printing.welcome(socket, this.storeId)
       return response
     }
+    // ---- a customer tracking one order (the Worker checked the customer token) ----
+    const trackOrder = request.headers.get('x-track-order')
+    if (trackOrder && !request.headers.has('x-staff-role'))
+      return this.delivery.acceptTracking(trackOrder, request.headers.get('x-customer-id') ?? '')
     const role = request.headers.get('x-staff-role') ?? ''
     const sub = request.headers.get('x-staff-sub') ?? ''
     const { response, socket } = acceptSocket(this.ctx, ['staff', `role:${role}`], { role, sub })
@@ -1035,6 +1112,10 @@ export class StoreDO extends DurableObject<Env> {
     if (this.ctx.getTags(ws).includes('bridge')) {
       const error = this.printing.onBridgeMessage(parseFrame(message))
       if (error) safeSend(ws, JSON.stringify({ type: 'error', code: 'VALIDATION_FAILED', message: error }))
+      return
+    }
+    if (this.ctx.getTags(ws).includes('track')) {
+      this.delivery.onTrackingMessage(ws, message)
       return
     }
     const parsed = StoreClientMessage.safeParse(parseFrame(message))
@@ -1060,6 +1141,10 @@ export class StoreDO extends DurableObject<Env> {
       const [kind, orderId] = key.split(':') as [string, string]
       if (kind === 'feie') {
         await this.printing.sendCloudJob(orderId, this.env)
+        continue
+      }
+      if (key === DELIVERY_TIMER) {
+        paymentWork.push(this.delivery.onTimer())
         continue
       }
       if ((PAYMENT_TIMERS as readonly string[]).includes(kind)) {

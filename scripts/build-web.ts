@@ -3,6 +3,8 @@
 //   /diner/index.html      diner app; the Worker also returns it for /t/<code>, so assets use absolute paths
 //   /merchant/index.html   merchant board
 //   /kds/index.html        kitchen display
+//   /rider/index.html      rider app (map tiles: MAP_TILE_URL at build time -> data-tile-url, see web/shared/map.ts)
+//   /delivery/index.html   delivery and pickup customers (?store=, ?order=; same map tiles as the rider app)
 // Deterministic: same sources, same bytes. Exits non-zero on any error. Run: npx tsx scripts/build-web.ts
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -17,12 +19,34 @@ interface App {
   name: string
   title: string
   entry: string
+  /** Extra attributes on <body> (e.g. the rider map's data-tile-url). */
+  bodyAttrs?: Record<string, string>
 }
 
 const APPS: App[] = [
   { name: 'diner', title: '扫码点餐', entry: 'web/diner/main.tsx' },
   { name: 'merchant', title: '商家工作台', entry: 'web/merchant/main.tsx' },
   { name: 'kds', title: '后厨显示屏', entry: 'web/kds/main.tsx' },
+  {
+    name: 'rider',
+    title: '骑手端',
+    entry: 'web/rider/main.tsx',
+    // Empty: no tile server, the map draws pins and the route on a plain background.
+    bodyAttrs: {
+      'data-tile-url': process.env.MAP_TILE_URL ?? '',
+      'data-tile-datum': process.env.MAP_TILE_DATUM ?? 'GCJ02',
+    },
+  },
+  {
+    name: 'delivery',
+    title: '外卖 · 自提',
+    entry: 'web/delivery/main.tsx',
+    // The order page's tracking map and the address picker: same tiles as the rider app (none by default).
+    bodyAttrs: {
+      'data-tile-url': process.env.MAP_TILE_URL ?? '',
+      'data-tile-datum': process.env.MAP_TILE_DATUM ?? 'GCJ02',
+    },
+  },
 ]
 
 // See web/shared/zod-stub.ts: core's schemas ride along with its pure helpers; the apps never parse.
@@ -38,6 +62,8 @@ const FAVICON =
 
 const hash = (buf: Buffer | string) => createHash('sha256').update(buf).digest('hex').slice(0, 10)
 
+const attr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')
+
 function shell(app: App, jsHash: string, cssHash: string): string {
   return `<!doctype html>
 <html lang="zh-CN">
@@ -51,7 +77,9 @@ function shell(app: App, jsHash: string, cssHash: string): string {
     <link rel="stylesheet" href="/${app.name}/app.css?v=${cssHash}" />
     <script type="module" src="/${app.name}/app.js?v=${jsHash}"></script>
   </head>
-  <body>
+  <body${Object.entries(app.bodyAttrs ?? {})
+    .map(([k, v]) => ` ${k}="${attr(v)}"`)
+    .join('')}>
     <div id="app"></div>
     <noscript>请开启 JavaScript 后使用</noscript>
   </body>
@@ -76,6 +104,8 @@ async function buildApp(app: App): Promise<Metafile> {
     jsxImportSource: 'preact',
     define: { 'process.env.NODE_ENV': '"production"' },
     plugins: [zodStub],
+    // Leaflet's CSS (web/shared/map.ts) names a few small PNGs (layer switcher, default marker): inlined.
+    loader: { '.png': 'dataurl' },
     metafile: true,
     logLevel: 'warning',
   })

@@ -929,6 +929,24 @@ export function demoStoreSetup(): StoreSetup {
       payMode: 'pay_after',
       autoAccept: false,
       promotions: PROMOTIONS,
+      // 玉林西路, GCJ-02 (WGS-84 30.6318, 104.0612 shifted): what a map picker in the console gives.
+      location: { lat: 30.62936, lng: 104.0637 },
+      // 5 km around the store, priced in rings like the platforms do; 起送价 20 元, free over 88 元, and
+      // 满60减2 off the fee. One packing fee per order on top of the boxes the menu prices.
+      delivery: {
+        area: { kind: 'radius', radiusM: 5_000 },
+        feeBrackets: [
+          { upToM: 1_500, feeFen: 300 },
+          { upToM: 3_000, feeFen: 500 },
+          { upToM: 5_000, feeFen: 800 },
+        ],
+        freeDeliveryFromFen: 8_800,
+        feeDiscounts: [{ minSubtotalFen: 6_000, offFen: 200 }],
+        minOrderFen: 2_000,
+        packingFeeFen: 100,
+      },
+      // Home-style wok dishes: about 20 minutes from accepting to the pass at a busy lunch.
+      prepMinutes: 20,
     },
     menu: {
       categories: CATEGORIES.map((c, i) => ({ id: c.id, name: c.name, sort: (i + 1) * 10 })),

@@ -22,6 +22,7 @@ import { startLocalPostgres, startWsProxy } from './local-db'
 import { migrateDatabase } from './migrate'
 import { generateSandboxKeys, type SandboxKeys } from './payment-sandbox/keys'
 import { startPaymentSandbox } from './payment-sandbox/server'
+import { startRiderSim } from './rider-sim'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const DATA_DIR = '.data'
@@ -362,6 +363,25 @@ async function startSandbox(
   }
 }
 
+// ---- riders ----------------------------------------------------------------------------------------------
+
+/** Simulated riders around the demo store (scripts/rider-sim.ts), so dispatch and tracking can be watched. */
+async function startRiders(adminToken: string): Promise<string[]> {
+  try {
+    const sim = await startRiderSim({
+      base: WORKER,
+      adminToken,
+      count: 8,
+      log: (line) => console.log(`${dim('[riders]')} ${line}`),
+    })
+    onCleanup('simulated riders', () => sim.stop())
+    return sim.riders
+  } catch (e) {
+    console.error(`Riders: the simulation did not start: ${(e as Error).message}`)
+    return []
+  }
+}
+
 // ---- kitchen printing -------------------------------------------------------------------------------------
 
 /** The staff API as the demo owner; the token is fetched on first use (and only if something needs it). */
@@ -551,6 +571,7 @@ function printWelcome(
   publicBaseUrl: string,
   printing: Printing,
   sandboxBase: string | null,
+  riders: string[],
 ): void {
   const a01 = tables.find((t) => t.label === 'A01') ?? tables[0]
   const a02 = tables.find((t) => t.label === 'A02') ?? tables[1]
@@ -574,6 +595,16 @@ function printWelcome(
     console.log(`\n  Payments: the sandbox at ${sandboxBase} plays WeChat Pay and Alipay. Diners pay on its`)
     console.log('    cashier page; its signed callbacks settle the orders. Trades: GET /__sandbox/trades')
   } else console.log('\n  Payments: no sandbox (--no-sandbox or real merchant keys).')
+  console.log(`\n  Delivery (外卖/自提): http://localhost:${WORKER_PORT}/delivery/`)
+  console.log(`  Rider app:           http://localhost:${WORKER_PORT}/rider/`)
+  if (riders.length > 0) {
+    console.log(
+      `    ${riders.length} simulated riders (${riders[0]} … ${riders.at(-1)}) ride around the store,`,
+    )
+    console.log(
+      '    take offers and deliver; mark an order 出餐 (ready) on the board or KDS to see it dispatched.',
+    )
+  }
   if (printing === 'virtual') {
     console.log('\n  Kitchen printers: virtual ones, driven by a printer bridge in this process:')
     for (const p of DEMO_PRINTERS)
@@ -619,13 +650,15 @@ async function main(): Promise<void> {
       'Usage: npm start [-- [--reset] [--no-printers] [--no-sandbox]]\n' +
         '  --reset        delete .data/ (database, Durable Object state, printed tickets) first\n' +
         '  --no-printers  no virtual printers and no printer bridge here (to run a bridge for real printers)\n' +
-        '  --no-sandbox   no payment sandbox (pay at the counter, or real keys in .dev.vars)',
+        '  --no-sandbox   no payment sandbox (pay at the counter, or real keys in .dev.vars)\n' +
+        '  --no-riders    no simulated riders around the demo store',
     )
     return
   }
   const withPrinters = !args.includes('--no-printers')
   const withSandbox = !args.includes('--no-sandbox')
-  const unknown = args.filter((a) => !['--reset', '--no-printers', '--no-sandbox'].includes(a))
+  const withRiders = !args.includes('--no-riders')
+  const unknown = args.filter((a) => !['--reset', '--no-printers', '--no-sandbox', '--no-riders'].includes(a))
   if (unknown.length > 0) throw new Error(`Unknown argument ${unknown.join(' ')}; try --help.`)
   process.chdir(ROOT) // wrangler finds wrangler.toml and .dev.vars in the working directory
 
@@ -656,7 +689,8 @@ async function main(): Promise<void> {
   await waitForHealth(worker)
   const tables = await ensureDemoStore(adminToken)
   const printing = await startPrinting(withPrinters)
-  printWelcome(tables, publicBaseUrl, printing, sandbox?.base ?? null)
+  const riders = withRiders ? await startRiders(adminToken) : []
+  printWelcome(tables, publicBaseUrl, printing, sandbox?.base ?? null, riders)
 }
 
 main().catch((e: unknown) => {

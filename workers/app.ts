@@ -5,15 +5,19 @@ import type { AppEnv } from './auth/middleware'
 import { errorResponse } from './http'
 import { DOCS_HTML, openApiDocument } from './openapi'
 import { adminRoutes } from './routes/admin'
+import { customerRoutes } from './routes/customer'
 import { dinerRoutes } from './routes/diner'
 import { kitchenRoutes } from './routes/kitchen'
 import { moneyRoutes } from './routes/money'
 import { paymentRoutes } from './routes/payments'
 import { publicRoutes } from './routes/public'
+import { riderRoutes } from './routes/riders'
 import { staffRoutes } from './routes/staff'
 
 export const app = new Hono<AppEnv>()
 
+// Before publicRoutes: GET /api/v1/stores/nearby must not be taken for /api/v1/stores/:storeId.
+app.route('/', customerRoutes)
 app.route('/', publicRoutes)
 app.route('/', dinerRoutes)
 app.route('/', staffRoutes)
@@ -21,6 +25,7 @@ app.route('/', adminRoutes)
 app.route('/', kitchenRoutes)
 app.route('/', paymentRoutes)
 app.route('/', moneyRoutes)
+app.route('/', riderRoutes)
 
 app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument(new URL(c.req.url).origin)))
 app.get('/api/docs', (c) => c.html(DOCS_HTML))

@@ -1,9 +1,21 @@
+import type { CustomerDO } from '../durable-objects/customer'
+import type { GeoCellDO } from '../durable-objects/geo-cell'
+import type { RiderDO } from '../durable-objects/rider'
 import type { StoreDO } from '../durable-objects/store'
+import type { StoreIndexDO } from '../durable-objects/store-index'
 import type { TableDO } from '../durable-objects/table'
 
 export interface Env {
   STORE: DurableObjectNamespace<StoreDO>
   TABLE: DurableObjectNamespace<TableDO>
+  /** One per rider id: duty, position stream, offers, tasks. */
+  RIDER: DurableObjectNamespace<RiderDO>
+  /** One per geohash-5 cell: riders present and the delivery jobs of its stores; dispatch batches. */
+  GEOCELL: DurableObjectNamespace<GeoCellDO>
+  /** One per delivery/pickup customer: sealed saved addresses and which store each order is in. */
+  CUSTOMER: DurableObjectNamespace<CustomerDO>
+  /** One per geohash cell (5 or 4 characters): the stores delivering into it, for the nearby list. */
+  STORE_INDEX: DurableObjectNamespace<StoreIndexDO>
   ASSETS: Fetcher
   LOGIN_LIMIT: RateLimit
   ORDER_LIMIT: RateLimit
@@ -59,4 +71,18 @@ export interface Env {
   ALIPAY_PUBLIC_KEY?: string
   /** Override of https://openapi.alipay.com/gateway.do (the sandbox locally). */
   ALIPAY_GATEWAY?: string
+
+  // ---- riders and dispatch ----
+  /**
+   * Encrypts personal data at rest (rider names and phones, customer phones): AES-256-GCM with a key derived
+   * by HKDF from this secret (workers/auth/pii.ts). Secret; rotating it makes stored values unreadable.
+   * Unset (local development): derived from TOKEN_SECRET under a different label, never for production.
+   */
+  PII_KEY?: string
+  /** 'offer' (a rider accepts or declines within the timeout) or 'grab' (抢单: first to grab wins). Default offer. */
+  DISPATCH_MODE?: string
+  /** How long a rider has to answer an offer (ms). Default 30000. */
+  DISPATCH_OFFER_TIMEOUT_MS?: string
+  /** Time between dispatch batches in a cell while jobs wait (ms). Default 5000. */
+  DISPATCH_BATCH_MS?: string
 }

@@ -44,3 +44,14 @@ export function errorResponse(body: ErrorBody, status: number): Response {
 export function send<T>(c: Context, o: Outcome<T>, status: 200 | 201 = 200): Response {
   return c.json(unwrap(o) as object, status)
 }
+
+/**
+ * Headers for a socket forwarded raw to an object: the client's own, minus every `x-*` header (those are
+ * how this Worker tells the object who is calling, so a client must never set them), plus `ours`.
+ */
+export function forwardHeaders(raw: Request, ours: Record<string, string>): Headers {
+  const headers = new Headers(raw.headers)
+  for (const name of [...headers.keys()]) if (name.startsWith('x-')) headers.delete(name)
+  for (const [k, v] of Object.entries(ours)) headers.set(k, v)
+  return headers
+}

@@ -5,7 +5,11 @@ import type { Env } from './env'
 import { configuredProviders } from './payments/index'
 import { runReconciliation, yesterdayInBeijing } from './payments/reconcile'
 
+export { CustomerDO } from '../durable-objects/customer'
+export { GeoCellDO } from '../durable-objects/geo-cell'
+export { RiderDO } from '../durable-objects/rider'
 export { StoreDO } from '../durable-objects/store'
+export { StoreIndexDO } from '../durable-objects/store-index'
 export { TableDO } from '../durable-objects/table'
 
 export default {

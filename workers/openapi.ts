@@ -2,7 +2,7 @@
 // describes its routes next to their handlers, so the document cannot drift from the code.
 import { z } from 'zod'
 
-type Auth = 'none' | 'diner' | 'staff' | 'admin'
+type Auth = 'none' | 'diner' | 'staff' | 'admin' | 'rider' | 'customer'
 interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete'
   path: string
@@ -82,6 +82,8 @@ export function openApiDocument(baseUrl: string): object {
         diner: { type: 'http', scheme: 'bearer', description: 'from POST /api/v1/tables/{code}/join' },
         staff: { type: 'http', scheme: 'bearer', description: 'from POST /api/v1/stores/{storeId}/login' },
         admin: { type: 'http', scheme: 'bearer', description: 'the ADMIN_TOKEN secret' },
+        rider: { type: 'http', scheme: 'bearer', description: 'from POST /api/v1/riders/{riderId}/login' },
+        customer: { type: 'http', scheme: 'bearer', description: 'from POST /api/v1/customers/session' },
       },
     },
     paths,

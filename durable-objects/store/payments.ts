@@ -100,13 +100,19 @@ export class Payments {
    * Open (or reuse) the checkout for a pay-first order, or for a pay-after table's unpaid rounds. Called in
    * a transaction before the Worker asks the provider for a prepay, so a notify always finds it.
    */
-  startCheckout(req: { orderId?: string; tableKey?: string; sessionId?: string; provider: ProviderName }): {
+  startCheckout(req: {
+    orderId?: string
+    tableKey?: string
+    sessionId?: string
+    customerId?: string
+    provider: ProviderName
+  }): {
     checkout: Checkout
     description: string
   } {
     const now = Date.now()
     const c = req.orderId
-      ? this.orderCheckout(req.orderId, req.tableKey, req.sessionId, now)
+      ? this.orderCheckout(req.orderId, req.tableKey, req.sessionId, now, req.customerId)
       : this.sessionCheckout(req.tableKey ?? '', req.sessionId ?? '', now)
     if (!c.checkout.providers.includes(req.provider)) c.checkout.providers.push(req.provider)
     c.checkout.updatedAt = now
@@ -119,10 +125,20 @@ export class Payments {
     return { checkout: c.checkout, description }
   }
 
-  private orderCheckout(orderId: string, tableKey?: string, sessionId?: string, now = Date.now()) {
+  private orderCheckout(
+    orderId: string,
+    tableKey?: string,
+    sessionId?: string,
+    now = Date.now(),
+    customerId?: string,
+  ) {
     const order = this.host.orders.get(orderId)
-    // Another table's (or seating's) order is as good as unknown to this diner.
-    if (!order || (tableKey && (order.tableKey !== tableKey || order.sessionId !== sessionId)))
+    // Another table's (or seating's, or customer's) order is as good as unknown to this diner.
+    if (
+      !order ||
+      (tableKey && (order.tableKey !== tableKey || order.sessionId !== sessionId)) ||
+      (customerId !== undefined && order.customerId !== customerId)
+    )
       throw new DomainError('ORDER_NOT_FOUND', 'no such order')
     if (order.paid) throw new DomainError('INVALID_TRANSITION', 'this order is already paid')
     if (order.payMode === 'pay_after')

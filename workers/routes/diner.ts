@@ -6,7 +6,7 @@ import { LineRequestSchema } from '../../core/menu'
 import type { DinerRef } from '../../durable-objects/table'
 import { type AppEnv, diner, requireDiner } from '../auth/middleware'
 import type { DinerClaims } from '../auth/tokens'
-import { readJson, send } from '../http'
+import { forwardHeaders, readJson, send } from '../http'
 import { describe } from '../openapi'
 import { tableStub } from '../stubs'
 
@@ -28,10 +28,11 @@ dinerRoutes.get('/api/v1/table/ws', async (c) => {
   if (c.req.header('upgrade') !== 'websocket')
     throw new DomainError('BAD_REQUEST', 'expected a WebSocket upgrade')
   const d = diner(c)
-  const headers = new Headers(c.req.raw.headers)
-  headers.set('x-diner-id', d.sub)
-  headers.set('x-diner-name', encodeURIComponent(d.name))
-  headers.set('x-session-id', d.ses)
+  const headers = forwardHeaders(c.req.raw, {
+    'x-diner-id': d.sub,
+    'x-diner-name': encodeURIComponent(d.name),
+    'x-session-id': d.ses,
+  })
   // Forwarded raw so the object accepts a hibernatable socket (no Hono upgrade helper in between).
   return stub(c, d).fetch(new Request(c.req.raw, { headers }))
 })

@@ -5,7 +5,7 @@ import { DomainError } from '../../core/errors'
 import { StoreIdSchema } from '../../core/store'
 import { PrinterConfigSchema } from '../../core/tickets'
 import { type AppEnv, requireStaff, staff } from '../auth/middleware'
-import { parse, readJson, send } from '../http'
+import { forwardHeaders, parse, readJson, send } from '../http'
 import { describe } from '../openapi'
 import { storeStub } from '../stubs'
 
@@ -28,8 +28,7 @@ kitchenRoutes.get(`${base}/bridge`, async (c) => {
   const s = store(c)
   if (!key || !(await s.verifyBridgeKey(key)))
     throw new DomainError('UNAUTHENTICATED', 'bridge key not accepted')
-  const headers = new Headers(c.req.raw.headers)
-  headers.set('x-bridge', '1')
+  const headers = forwardHeaders(c.req.raw, { 'x-bridge': '1' })
   return s.fetch(new Request(c.req.raw, { headers }))
 })
 

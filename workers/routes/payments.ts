@@ -265,7 +265,7 @@ paymentRoutes.post('/api/v1/table/checkouts/:checkoutId/confirm', async (c) => {
 
 export const CheckoutId = z.string().regex(/^(ord|chk)_[0-9A-Z]{26}$/, 'not a checkout id')
 
-const RefundBody = z.object({ reason: z.string().trim().min(1).max(80) })
+export const RefundBody = z.object({ reason: z.string().trim().min(1).max(80) })
 describe({
   method: 'post',
   path: '/api/v1/table/orders/:orderId/refund',

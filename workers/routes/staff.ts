@@ -6,7 +6,7 @@ import { CategorySchema, MenuItemSchema } from '../../core/menu'
 import { ORDER_EVENTS, ORDER_STATES } from '../../core/order-machine'
 import { AreaNoSchema, StoreIdSchema, TableNoSchema } from '../../core/store'
 import { type AppEnv, requireStaff, staff } from '../auth/middleware'
-import { parse, readJson, send } from '../http'
+import { forwardHeaders, parse, readJson, send } from '../http'
 import { describe } from '../openapi'
 import { storeStub, tableStub } from '../stubs'
 
@@ -26,9 +26,7 @@ staffRoutes.get(`${base}/ws`, requireStaff(), async (c) => {
   if (c.req.header('upgrade') !== 'websocket')
     throw new DomainError('BAD_REQUEST', 'expected a WebSocket upgrade')
   const s = staff(c)
-  const headers = new Headers(c.req.raw.headers)
-  headers.set('x-staff-role', s.role)
-  headers.set('x-staff-sub', s.sub)
+  const headers = forwardHeaders(c.req.raw, { 'x-staff-role': s.role, 'x-staff-sub': s.sub })
   return store(c).fetch(new Request(c.req.raw, { headers }))
 })
 
