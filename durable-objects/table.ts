@@ -543,7 +543,14 @@ export class TableDO extends DurableObject<Env> {
   }
 
   private applyRoundUpdate(u: RoundUpdate): void {
-    const rec = this.rounds().find((r) => r.round.roundNo === u.roundNo)
+    const row = this.ctx.storage.sql
+      .exec<{ json: string }>(
+        'SELECT json FROM rounds WHERE session_id = ? AND round_no = ?',
+        this.sessionId,
+        u.roundNo,
+      )
+      .toArray()[0]
+    const rec = row ? (JSON.parse(row.json) as RoundRecord) : undefined
     if (!rec || (rec.round.orderId && rec.round.orderId !== u.orderId)) return
     const r = rec.round
     if (r.orderId === u.orderId && r.state === u.state && r.paid === u.paid && r.totalFen === u.totalFen)

@@ -214,6 +214,12 @@ export function parseAlipayForm(body: string, contentType?: string | null): Para
   const charset = alipayFormCharset(body, contentType)
   const encoder = new TextEncoder()
   const decode = (s: string): string => {
+    // Fast path: well-formed UTF-8 percent-encoding (every notify Alipay sends); anything odd falls through.
+    if (charset === 'utf-8' && !s.includes('%') && !s.includes('+')) return s
+    if (charset === 'utf-8')
+      try {
+        return decodeURIComponent(s.replaceAll('+', ' '))
+      } catch {}
     const bytes: number[] = []
     for (let i = 0; i < s.length; i++) {
       const c = s[i] as string

@@ -27,8 +27,9 @@ export const paymentRoutes = new Hono<AppEnv>()
 /** Callbacks are small JSON or forms; anything bigger is not from a provider. */
 const MAX_NOTIFY_BYTES = 64 * 1024
 
+const ProviderNameSchema = z.enum(PROVIDERS)
 function providerOr404(c: Context<AppEnv>, name: string): PaymentProvider {
-  const parsed = z.enum(PROVIDERS).safeParse(name)
+  const parsed = ProviderNameSchema.safeParse(name)
   const p = parsed.success ? paymentProvider(c.env, parsed.data) : null
   if (!p) throw new DomainError('NOT_FOUND', `${name} payments are not configured here`)
   return p
