@@ -132,8 +132,14 @@ async function addAddress(page: Page, text: string, tapMapFirst = false): Promis
   const form = await within(page.getByTestId('address-form'), ACTION_MS, 'address form')
   if (tapMapFirst) {
     // A tap on the picker (plain map, no tiles) places the pin; the GPS fix below replaces it.
-    await form.getByTestId('pick-map').click({ position: { x: 120, y: 80 } })
-    await within(form.locator('[data-testid="address-point"][data-source="map"]'), ACTION_MS, 'map point')
+    // The map takes its clicks once Leaflet has laid it out, which on a loaded machine can be after the
+    // form shows: tap again until the point is taken.
+    const point = form.locator('[data-testid="address-point"][data-source="map"]')
+    for (let i = 0; i < 10 && !(await point.isVisible()); i++) {
+      await form.getByTestId('pick-map').click({ position: { x: 120, y: 80 } })
+      await point.waitFor({ timeout: 1_000 }).catch(() => undefined)
+    }
+    await within(point, ACTION_MS, 'map point')
     await within(form.getByTestId('pick-pin'), ACTION_MS, 'pin on the picker')
     await screenshot(page, 'delivery-address-map.png')
   }
