@@ -20,6 +20,8 @@ export interface DeliveryJob {
   /** The short number called out at the pass, e.g. "D007". */
   pickupNo: string
   items: number
+  /** The customer's phone, sealed by the rider's and cell's objects and shown masked after pickup. */
+  customerPhone?: string
 }
 
 /** A rider as its GeoCellDO knows it: summarised, never the raw GPS stream. */

@@ -11,7 +11,7 @@ import { type AppEnv, requireAdmin, requireRider, rider } from '../auth/middlewa
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/password'
 import { STAFF_TTL_MS, signToken } from '../auth/tokens'
 import type { Env } from '../env'
-import { parse, readJson, send } from '../http'
+import { forwardHeaders, parse, readJson, send } from '../http'
 import { describe } from '../openapi'
 
 export const riderRoutes = new Hono<AppEnv>()
@@ -210,8 +210,7 @@ describe({
 riderRoutes.get('/api/v1/rider/ws', async (c) => {
   if (c.req.header('upgrade') !== 'websocket')
     throw new DomainError('BAD_REQUEST', 'expected a WebSocket upgrade')
-  const headers = new Headers(c.req.raw.headers)
-  headers.set('x-rider-id', rider(c).sub)
+  const headers = forwardHeaders(c.req.raw, { 'x-rider-id': rider(c).sub })
   // Forwarded raw so the object accepts a hibernatable socket (no Hono upgrade helper in between).
   return riderStub(c.env, rider(c).sub).fetch(new Request(c.req.raw, { headers }))
 })
