@@ -1,13 +1,18 @@
-// npx tsx bench/riders.ts [--riders 5000] [--seconds 60] [--interval 500] — riders streaming locations over
-// WebSockets into their RiderDOs (validated, converted, trail written, acked with the next interval), the
-// cells kept fresh by the 30 s heartbeat, and operators asking for nearby riders meanwhile. Baseline in the
-// same run: GET /api/v1/stores/:id, a bare Worker -> Durable Object RPC. One JSON line on stdout.
+// npx tsx bench/riders.ts [--riders 750] [--seconds 60] [--interval 500] [--tracking 50] — riders streaming
+// locations over WebSockets into their RiderDOs (validated, converted, trail written, acked with the next
+// interval), the cells kept fresh by the 30 s heartbeat, and operators asking for nearby riders meanwhile.
+// Baseline in the same run: GET /api/v1/stores/:id, a bare Worker -> Durable Object RPC. One JSON line on
+// stdout.
 //
 // Measured: sustained ingest (acks per second over the load window, against the offered rate), report ->
-// ack latency, p99 of the nearby-riders query under load, and how stale the cells' view of riders is (the
-// heartbeat path). Not measured: report -> a diner's socket, because the store-side tracking socket does
-// not exist yet (StoreDO.deliveryUpdate is being added by another part); the RiderDO's throttled
-// 'position' forward is the hop that will feed it.
+// ack latency, p99 of the nearby-riders query under load, how stale the cells' view of riders is (the
+// heartbeat path), and the diner path in the same run (bench/riders-tracking.ts): `--tracking` delivery
+// orders, each carried by one of as many extra riders who report at the same interval as the load, followed
+// on the customers' tracking sockets; report sent -> position on the diner's socket. Only reports that pass
+// the RiderDO's 3 s position throttle reach a diner (about one in six at 500 ms).
+//
+// Default 750 riders: the most the 2-vCPU bench machine sustains, and a run of ~2 minutes. The issue's aim
+// is --riders 5000 (~4 minutes; past ~2,760 rider objects one local workerd fails with SQLITE_NOMEM).
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
@@ -16,19 +21,23 @@ import { testStore } from '../test/workers/fixtures'
 import { signToken } from '../workers/auth/tokens'
 import { DEV_ADMIN_TOKEN, startBenchHost } from './host'
 import { load } from './load'
+import { json, pool, retry, STORE_AT, Tracking } from './riders-tracking'
 
 const { values: args } = parseArgs({
   options: {
-    riders: { type: 'string', default: process.env.RIDERS ?? '5000' },
+    riders: { type: 'string', default: process.env.RIDERS ?? '750' },
     seconds: { type: 'string', default: process.env.SECONDS ?? '60' },
     interval: { type: 'string', default: process.env.INTERVAL_MS ?? '500' },
     concurrency: { type: 'string', default: '64' },
+    tracking: { type: 'string', default: process.env.TRACKING ?? '50' },
   },
 })
 const RIDERS = Number(args.riders)
 const SECONDS = Number(args.seconds)
 const INTERVAL_MS = Number(args.interval)
 const CONCURRENCY = Number(args.concurrency)
+/** Delivery orders followed on a diner's socket, each carried by one of as many extra riders. */
+const TRACKING = Number(args.tracking)
 /** The secret bench/host.ts gives the Worker: the bench signs rider tokens itself (no 5,000 PBKDF2 logins). */
 const TOKEN_SECRET = 'test-fixture-token-secret'
 /** Riders spread over a 20 x 20 km square around People's Square, Shanghai (GCJ-02): ~25 geohash-5 cells. */
@@ -40,36 +49,6 @@ const q = (xs: number[], p: number) => {
   if (xs.length === 0) return 0
   const s = [...xs].sort((a, b) => a - b)
   return Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]! * 10) / 10
-}
-
-async function json(res: Response) {
-  const body = await res.json()
-  if (!res.ok) throw new Error(`${res.status} ${JSON.stringify(body)}`)
-  return body as any
-}
-
-/** Setup requests are retried: a dropped keep-alive connection under load is not what is measured. */
-async function retry<T>(f: () => Promise<T>, tries = 5): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await f()
-    } catch (e) {
-      if (i >= tries) throw e
-      await new Promise((r) => setTimeout(r, 200 * i))
-    }
-  }
-}
-
-/** Run `n` tasks with at most `c` in flight. */
-async function pool<T>(n: number, c: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(n)
-  let next = 0
-  await Promise.all(
-    Array.from({ length: Math.min(c, n) }, async () => {
-      for (let i = next++; i < n; i = next++) out[i] = await task(i)
-    }),
-  )
-  return out
 }
 
 interface Rider {
@@ -84,6 +63,8 @@ interface Rider {
   /** at -> send time, for the ack latency. */
   pending: Map<number, number>
   lastAt: number
+  /** One of the tracking riders (bench/riders-tracking.ts): its reports are matched at the diners' sockets. */
+  track?: boolean
 }
 
 const dev = await startBenchHost(Number(process.env.PORT ?? 8798))
@@ -107,6 +88,10 @@ try {
     await json(await fetch(`${b}/api/v1/stores/900`))
   })
   log(`baseline ${JSON.stringify(baseline)}`)
+
+  // ---- the diner path: a delivery store, K orders ready with a rider each, the diners' sockets open ----
+  const tracking = new Tracking(b, admin, TOKEN_SECRET, log)
+  if (TRACKING > 0) await tracking.setup(TRACKING)
 
   // ---- riders: created, on duty, sockets open ----
   const rnd = (() => {
@@ -155,6 +140,18 @@ try {
     )
   })
   log(`${RIDERS} riders created and on duty in ${Math.round(performance.now() - t0)} ms`)
+  const trackers: Rider[] = tracking.riders.map((r) => ({
+    id: r.id,
+    token: r.token,
+    pos: STORE_AT,
+    wgs: r.wgs,
+    heading: r.heading,
+    pending: new Map(),
+    lastAt: 0,
+    track: true,
+  }))
+  // Tracking riders' sockets first: past ~2,760 rider objects this host's workerd refuses new ones.
+  const everyone = [...trackers, ...riders]
 
   const stats = { sent: 0, acked: 0, rejected: {} as Record<string, number>, errors: 0, lat: [] as number[] }
   const total = { sent: 0, answered: 0 }
@@ -176,14 +173,18 @@ try {
     total.answered++
     lastAnswer = performance.now()
     if (!measuring) return
+    if (r.track) {
+      if (sentAt !== undefined) tracking.ackLat.push(performance.now() - sentAt)
+      return
+    }
     if (m.type === 'loc.ack') stats.acked++
     else stats.rejected[m.reason!] = (stats.rejected[m.reason!] ?? 0) + 1
     if (sentAt !== undefined) stats.lat.push(performance.now() - sentAt)
   }
   t0 = performance.now()
   let openFailed = 0
-  await pool(RIDERS, 200, async (i) => {
-    const r = riders[i]!
+  await pool(everyone.length, 200, async (i) => {
+    const r = everyone[i]!
     await new Promise<void>((resolve) => {
       const ws = new WebSocket(`${wsBase}/api/v1/rider/ws?token=${encodeURIComponent(r.token)}`)
       ws.on('open', () => {
@@ -206,23 +207,24 @@ try {
     const d = (5 * INTERVAL_MS) / 1000 / 111_195
     if (rnd() < 0.02) r.heading += (rnd() - 0.5) * Math.PI
     r.wgs = { lat: r.wgs.lat + d * Math.cos(r.heading), lng: r.wgs.lng + d * Math.sin(r.heading) }
-    const at = Math.max(Date.now(), r.lastAt + 1)
+    // A tracking rider's `at` is unique across the tracking riders: the diner's message is matched by it.
+    const at = r.track ? tracking.nextAt(measuring) : Math.max(Date.now(), r.lastAt + 1)
     r.lastAt = at
     r.pending.set(at, performance.now())
     if (firstSend === 0) firstSend = performance.now()
     r.ws.send(`{"type":"loc","lat":${r.wgs.lat},"lng":${r.wgs.lng},"accuracyM":10,"at":${at}}`)
     total.sent++
-    if (measuring) stats.sent++
+    if (measuring && !r.track) stats.sent++
   }
   const timers: NodeJS.Timeout[] = []
-  for (const [i, r] of riders.entries()) {
+  for (const [i, r] of everyone.entries()) {
     timers.push(
       setTimeout(
         () => {
           step(r)
           timers.push(setInterval(() => step(r), INTERVAL_MS))
         },
-        (i / RIDERS) * INTERVAL_MS,
+        (i / everyone.length) * INTERVAL_MS,
       ),
     )
   }
@@ -269,7 +271,12 @@ try {
   const unanswered = total.sent - total.answered
   loopDelay.disable()
   await nearby
-  for (const r of riders) r.ws?.close(1000, 'done')
+  // Positions forwarded by the last reports of the window: a second more for them to reach the diners.
+  const dinerUntil = performance.now() + 5_000
+  while (performance.now() < dinerUntil && performance.now() - tracking.lastDinerMessage < 1_000)
+    await new Promise((r) => setTimeout(r, 100))
+  for (const r of everyone) r.ws?.close(1000, 'done')
+  tracking.close()
 
   const result = {
     bench: 'riders',
@@ -294,8 +301,25 @@ try {
     nearby_p99_ms: q(nearbyLat, 0.99),
     cell_staleness_p50_s: q(staleness, 0.5),
     cell_staleness_p99_s: q(staleness, 0.99),
+    tracking_orders: TRACKING,
+    tracking_orders_with_rider: tracking.assigned,
+    tracking_diner_sockets: tracking.socketsOpen,
+    tracking_rider_sockets: trackers.filter((r) => r.ws).length,
+    tracking_reports_sent: tracking.sentMeasured,
+    tracking_ack_p99_ms: q(tracking.ackLat, 0.99),
+    // A RiderDO forwards at most one position per 3 s per order (POSITION_THROTTLE_MS): at most
+    // orders x seconds / 3 of the reports can reach a diner; the rest are acked and stop at the RiderDO.
+    tracking_forward_ceiling: Math.floor((tracking.assigned * secs) / 3),
+    report_to_diner_matched: tracking.matched,
+    // Positions of reports sent in the warm-up, received in the window: under a backlog, all there is.
+    report_to_diner_from_warmup: tracking.matchedOutsideWindow,
+    report_to_diner_unmatched: tracking.unmatched,
+    report_to_diner_same_report_on_two_sockets: tracking.fanout,
+    report_to_diner_p50_ms: q(tracking.lat, 0.5),
+    report_to_diner_p99_ms: q(tracking.lat, 0.99),
+    report_to_diner_max_ms: q(tracking.lat, 1),
     diner_path:
-      'not measured: no store-side tracking socket yet; report -> RiderDO ack and the cell heartbeat instead',
+      'report sent -> rider message on the diner tracking socket, matched by the fix time; only reports past the RiderDO 3 s position throttle reach a diner',
     bench_loop_delay_p99_ms: Math.round(loopDelay.percentile(99) / 1e6),
     baseline: 'GET /api/v1/stores/:id (Worker -> StoreDO RPC)',
     baseline_per_s: baseline.perSec,
