@@ -6,8 +6,9 @@ import { formatFen } from '../../core/money'
 import type { OrderState } from '../../core/order-machine'
 import { Sheet } from '../diner/sheet'
 import { describeError } from '../shared/errors'
-import { MODE_LABEL, ORDER_STATE_LABEL, PROVIDER_LABEL, stateTone } from '../shared/labels'
+import { MODE_LABEL, ORDER_STATE_LABEL, stateTone } from '../shared/labels'
 import { LinkBanner } from '../shared/link-banner'
+import { PayMethods } from '../shared/pay-methods'
 import {
   loadProviders,
   openCashier,
@@ -22,8 +23,6 @@ import { pointOf } from './session'
 import { distanceText } from './stores'
 import { TrackMap } from './track-map'
 import { useOrder } from './use-order'
-
-const PROVIDER_ICON: Record<ProviderName, string> = { wechat: '💚', alipay: '💙' }
 
 /** What the customer is waiting for, in one line per state. */
 const HEADLINE: Partial<Record<OrderState, string>> = {
@@ -327,22 +326,7 @@ function PaySheet(props: {
           {formatFen(props.order.price.totalFen)}
         </span>
       </div>
-      <div class="pay-methods">
-        {props.providers.map((p) => (
-          <button
-            type="button"
-            key={p.provider}
-            class={`pay-method pay-${p.provider}`}
-            data-testid={`pay-${p.provider}`}
-            disabled={busy !== null}
-            onClick={() => void pick(p.provider)}
-          >
-            <span class="pay-icon">{PROVIDER_ICON[p.provider]}</span>
-            <span class="pay-name">{PROVIDER_LABEL[p.provider]}</span>
-            <span class="muted small">{busy === p.provider ? '正在打开收银台…' : '›'}</span>
-          </button>
-        ))}
-      </div>
+      <PayMethods providers={props.providers} busy={busy} onPick={(p) => void pick(p)} />
       <p class="muted small pay-hint">支付完成后会自动回到本页。</p>
     </Sheet>
   )

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks'
 import type { RoundSummary } from '../../core/channels/table'
 import { formatFen } from '../../core/money'
 import { describeError } from '../shared/errors'
-import { PROVIDER_LABEL } from '../shared/labels'
+import { PayMethods } from '../shared/pay-methods'
 import {
   type CheckoutResult,
   confirmCheckout,
@@ -18,8 +18,6 @@ import {
 } from '../shared/payments'
 import { toast } from '../shared/toast'
 import { Sheet } from './sheet'
-
-const PROVIDER_ICON: Record<ProviderName, string> = { wechat: '💚', alipay: '💙' }
 
 /** What this deployment takes; [] until known, and when payment is at the counter only. */
 export function useProviders(): ProviderInfo[] {
@@ -77,22 +75,7 @@ export function PaySheet(props: {
           {formatFen(amount)}
         </span>
       </div>
-      <div class="pay-methods">
-        {props.providers.map((p) => (
-          <button
-            type="button"
-            key={p.provider}
-            class={`pay-method pay-${p.provider}`}
-            data-testid={`pay-${p.provider}`}
-            disabled={busy !== null}
-            onClick={() => void pick(p.provider)}
-          >
-            <span class="pay-icon">{PROVIDER_ICON[p.provider]}</span>
-            <span class="pay-name">{PROVIDER_LABEL[p.provider]}</span>
-            <span class="muted small">{busy === p.provider ? '正在打开收银台…' : '›'}</span>
-          </button>
-        ))}
-      </div>
+      <PayMethods providers={props.providers} busy={busy} onPick={(p) => void pick(p)} />
       <p class="muted small pay-hint">支付完成后会自动回到本页；也可以到前台付款。</p>
     </Sheet>
   )
