@@ -9,28 +9,15 @@ import type {
   RefundLine,
   RefundRecord,
 } from '../../core/payment-types'
+import type { ClientPayParams } from '../../workers/payments/provider'
 import { ApiError, api } from './api'
 
-export type { MoneyAlert, ProviderName }
+export type { ClientPayParams, MoneyAlert, ProviderName }
 
 export interface ProviderInfo {
   provider: ProviderName
   channels: string[]
 }
-
-/** What the client does to pay (workers/payments/provider.ts ClientPayParams). */
-export type ClientPayParams =
-  | {
-      kind: 'wechat_jsapi'
-      appId: string
-      timeStamp: string
-      nonceStr: string
-      package: string
-      signType: 'RSA'
-      paySign: string
-    }
-  | { kind: 'redirect'; url: string }
-  | { kind: 'alipay_trade'; tradeNo: string }
 
 /** 201 of POST /table/orders/:id/pay and /table/checkout. */
 export interface PayStart {
