@@ -395,11 +395,7 @@ export class Payments {
     orderId?: string,
     lines?: RefundLine[],
   ): RefundRecord {
-    const pending = this.repo
-      .refundsOfPayment(p.id)
-      .filter((r) => IN_FLIGHT.includes(r.state))
-      .reduce((a, r) => a + r.amountFen, 0)
-    const left = refundableFen(p, pending)
+    const left = refundableFen(p, this.inFlight(p.id))
     if (amountFen <= 0 || amountFen > left)
       throw new DomainError('VALIDATION_FAILED', `at most ${left} fen of this payment can be refunded`, {
         refundableFen: left,
@@ -478,11 +474,7 @@ export class Payments {
     if (!p) throw new DomainError('NOT_FOUND', 'no such payment')
     if (p.outcome === 'SETTLED')
       throw new DomainError('INVALID_TRANSITION', 'this payment paid an order: refund the order instead')
-    const pending = this.repo
-      .refundsOfPayment(p.id)
-      .filter((r) => IN_FLIGHT.includes(r.state))
-      .reduce((a, r) => a + r.amountFen, 0)
-    return this.createRefund(p, refundableFen(p, pending), reason, actorId)
+    return this.createRefund(p, refundableFen(p, this.inFlight(p.id)), reason, actorId)
   }
 
   /** Staff retry: a FAILED refund is sent again under a new number (the provider will not reuse one). */
